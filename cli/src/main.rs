@@ -1,0 +1,41 @@
+//! `wasmhost`: run actors in an embedded host, sign and inspect claims.
+
+mod claims_cmd;
+mod run_cmd;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "wasmhost", version, about = "An embeddable wasmCloud-compatible lattice host for WebAssembly actors")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start an embedded host, start an actor, invoke it once (or --repeat times), print the reply and exit.
+    Run(run_cmd::RunArgs),
+    /// Sign and inspect actor claims (JWTs embedded in .wasm modules).
+    #[command(subcommand)]
+    Claims(claims_cmd::ClaimsCommand),
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("WASMHOST_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Run(args) => run_cmd::run(args),
+        Command::Claims(cmd) => claims_cmd::run(cmd),
+    };
+    match outcome {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! `wasmhost run`: one-shot embedded host for trying an actor.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::Args;
+use wasmhost::keyvalue::{InMemoryKeyValue, KEYVALUE_CONTRACT};
+use wasmhost::protocol::http::{HttpRequest, HttpResponse};
+use wasmhost::{ActorSource, Host, HostConfig};
+
+const HANDLE_REQUEST: &str = "HttpServer.HandleRequest";
+
+#[derive(Args)]
+pub struct RunArgs {
+    /// The signed actor module (.wasm) to start and invoke.
+    actor: PathBuf,
+    /// Operation to invoke.
+    #[arg(long, default_value = HANDLE_REQUEST)]
+    op: String,
+    /// Payload as JSON, sent as msgpack. For HttpServer.HandleRequest it is an HttpRequest
+    /// (`{"method":"GET","path":"/x","queryString":"","header":{},"body":"text"}`; missing fields default).
+    #[arg(long, conflicts_with = "data_file")]
+    data: Option<String>,
+    /// Read the payload JSON from a file.
+    #[arg(long)]
+    data_file: Option<PathBuf>,
+    /// Send the --data text as raw bytes instead of JSON-to-msgpack.
+    #[arg(long)]
+    raw: bool,
+    /// Instances to start.
+    #[arg(long, default_value_t = 1)]
+    count: u16,
+    /// Invoke this many times (each reply is printed).
+    #[arg(long, default_value_t = 1)]
+    repeat: u32,
+    /// Other actors to start first (e.g. a call target), repeatable.
+    #[arg(long = "with")]
+    with: Vec<PathBuf>,
+    /// Serve wasmcloud:keyvalue (link name `default`) from an in-process in-memory store.
+    #[arg(long)]
+    kv_memory: bool,
+}
+
+pub fn run(args: RunArgs) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
+    runtime.block_on(run_async(args))
+}
+
+async fn run_async(args: RunArgs) -> Result<(), String> {
+    let payload = build_payload(&args)?;
+    let host = Host::start(HostConfig::default()).await.map_err(|e| e.to_string())?;
+    let result = invoke_all(&host, &args, payload).await;
+    host.stop().await.map_err(|e| e.to_string())?;
+    result
+}
+
+async fn invoke_all(host: &Host, args: &RunArgs, payload: Vec<u8>) -> Result<(), String> {
+    if args.kv_memory {
+        host.register_capability(KEYVALUE_CONTRACT, "default", Arc::new(InMemoryKeyValue::new())).map_err(|e| e.to_string())?;
+    }
+    for extra in &args.with {
+        let info = host.start_actor(ActorSource::File(extra.clone()), 1, HashMap::new()).await.map_err(|e| format!("{}: {e}", extra.display()))?;
+        eprintln!("started {} ({})", info.public_key, extra.display());
+    }
+    let actor = host
+        .start_actor(ActorSource::File(args.actor.clone()), args.count, HashMap::new())
+        .await
+        .map_err(|e| format!("{}: {e}", args.actor.display()))?;
+    eprintln!("started {} ({}) with {} instance(s)", actor.public_key, args.actor.display(), actor.instances.len());
+    for _ in 0..args.repeat {
+        let reply = host.call_actor(&actor.public_key, &args.op, payload.clone()).await.map_err(|e| e.to_string())?;
+        print_reply(&args.op, &reply);
+    }
+    Ok(())
+}
+
+fn build_payload(args: &RunArgs) -> Result<Vec<u8>, String> {
+    let text = match (&args.data, &args.data_file) {
+        (Some(d), _) => Some(d.clone()),
+        (None, Some(f)) => Some(std::fs::read_to_string(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?),
+        (None, None) => None,
+    };
+    if args.raw {
+        return Ok(text.unwrap_or_default().into_bytes());
+    }
+    if args.op == HANDLE_REQUEST {
+        let request = match text {
+            None => HttpRequest { method: "GET".into(), path: "/".into(), ..Default::default() },
+            Some(t) => http_request_from_json(&t)?,
+        };
+        return Ok(wasmhost::protocol::encode(&request));
+    }
+    match text {
+        None => Ok(Vec::new()),
+        Some(t) => {
+            let value: serde_json::Value = serde_json::from_str(&t).map_err(|e| format!("--data is not JSON: {e}"))?;
+            Ok(wasmhost::protocol::encode(&value))
+        }
+    }
+}
+
+/// An HttpRequest from friendly JSON: the body is text, every field optional.
+fn http_request_from_json(text: &str) -> Result<HttpRequest, String> {
+    #[derive(serde::Deserialize)]
+    #[serde(default, rename_all = "camelCase")]
+    struct Friendly {
+        method: String,
+        path: String,
+        query_string: String,
+        header: HashMap<String, Vec<String>>,
+        body: String,
+    }
+    impl Default for Friendly {
+        fn default() -> Self {
+            Friendly { method: "GET".into(), path: "/".into(), query_string: String::new(), header: HashMap::new(), body: String::new() }
+        }
+    }
+    let f: Friendly = serde_json::from_str(text).map_err(|e| format!("--data is not an HttpRequest: {e}"))?;
+    Ok(HttpRequest { method: f.method, path: f.path, query_string: f.query_string, header: f.header, body: f.body.into_bytes() })
+}
+
+fn print_reply(op: &str, reply: &[u8]) {
+    if op == HANDLE_REQUEST {
+        if let Ok(response) = wasmhost::protocol::decode::<HttpResponse>(reply) {
+            println!("HTTP {}", response.status_code);
+            let mut headers: Vec<_> = response.header.iter().collect();
+            headers.sort();
+            for (name, values) in headers {
+                println!("{name}: {}", values.join(", "));
+            }
+            println!();
+            println!("{}", String::from_utf8_lossy(&response.body));
+            return;
+        }
+    }
+    match wasmhost::protocol::decode::<serde_json::Value>(reply) {
+        Ok(value) if !reply.is_empty() => println!("{value}"),
+        _ => println!("{}", String::from_utf8_lossy(reply)),
+    }
+}

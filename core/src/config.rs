@@ -1,0 +1,340 @@
+//! Host configuration: defaults that work out of the box, and the OTP host's `WASMCLOUD_*` environment names.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// Settings for one NATS connection (the host keeps separate RPC and control connections).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NatsConnection {
+    /// Host name or IP of the NATS server.
+    pub host: String,
+    /// Port of the NATS server.
+    pub port: u16,
+    /// Nkey seed (SU...) for nkey or JWT authentication; empty for anonymous.
+    pub seed: String,
+    /// User JWT; with a seed this selects JWT authentication.
+    pub jwt: String,
+    /// Require TLS.
+    pub tls: bool,
+}
+
+impl Default for NatsConnection {
+    fn default() -> Self {
+        NatsConnection { host: "127.0.0.1".into(), port: 4222, seed: String::new(), jwt: String::new(), tls: false }
+    }
+}
+
+impl NatsConnection {
+    /// Parses `nats://host:port`, `host:port` or `host` (port 4222).
+    pub fn from_url(url: &str) -> crate::Result<Self> {
+        let rest = url.trim();
+        let (tls, rest) = match rest.split_once("://") {
+            Some(("nats", r)) => (false, r),
+            Some(("tls", r)) => (true, r),
+            Some((scheme, _)) => return Err(crate::Error::invalid(format!("unsupported NATS URL scheme `{scheme}` in `{url}`"))),
+            None => (false, rest),
+        };
+        let (host, port) = match rest.rsplit_once(':') {
+            Some((h, p)) => {
+                let port = p.parse().map_err(|_| crate::Error::invalid(format!("invalid port in NATS URL `{url}`")))?;
+                (h.to_string(), port)
+            }
+            None => (rest.to_string(), 4222),
+        };
+        if host.is_empty() {
+            return Err(crate::Error::invalid(format!("no host in NATS URL `{url}`")));
+        }
+        Ok(NatsConnection { host, port, tls, ..Default::default() })
+    }
+
+    /// The address as `nats://host:port`.
+    pub fn url(&self) -> String {
+        format!("nats://{}:{}", self.host, self.port)
+    }
+}
+
+/// How the host joins a lattice: the embedded default, or NATS.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NatsConfig {
+    /// Connection for RPC (`wasmbus.rpc.*`).
+    pub rpc: NatsConnection,
+    /// Connection for the control interface, events and lattice state.
+    pub ctl: NatsConnection,
+    /// Connection settings handed to capability providers in their HostData.
+    pub prov_rpc: NatsConnection,
+    /// JetStream domain, when the lattice uses one.
+    pub js_domain: Option<String>,
+}
+
+impl NatsConfig {
+    /// The same server for RPC, control and providers.
+    pub fn single(url: &str) -> crate::Result<Self> {
+        let conn = NatsConnection::from_url(url)?;
+        Ok(NatsConfig { rpc: conn.clone(), ctl: conn.clone(), prov_rpc: conn, js_domain: None })
+    }
+}
+
+/// Everything a host needs to start. `HostConfig::default()` runs an embedded lattice of one host
+/// with generated keys; [`HostConfig::from_env`] reads the OTP host's environment variables.
+#[derive(Debug, Clone)]
+pub struct HostConfig {
+    /// Lattice id (`WASMCLOUD_LATTICE_PREFIX`), `default` unless set.
+    pub lattice: String,
+    /// Host seed (SN...); a fresh key is generated when absent.
+    pub host_seed: Option<String>,
+    /// Cluster seed (SC...) that signs invocations; generated when absent.
+    pub cluster_seed: Option<String>,
+    /// Cluster public keys (C...) whose invocations are accepted, besides our own.
+    pub cluster_issuers: Vec<String>,
+    /// Extra labels; `hostcore.*` labels are always added and win over these.
+    pub labels: HashMap<String, String>,
+    /// A name for humans; an adjective-noun-number name is generated when absent.
+    pub friendly_name: Option<String>,
+    /// `None` = embedded lattice (no server); `Some` = join a NATS lattice.
+    pub nats: Option<NatsConfig>,
+    /// Control subject prefix (`WASMCLOUD_CTL_TOPIC_PREFIX`), two tokens, `wasmbus.ctl` by default.
+    pub ctl_topic_prefix: String,
+    /// Timeout of RPC requests to other hosts and providers (`WASMCLOUD_RPC_TIMEOUT_MS`, 2 s).
+    pub rpc_timeout: Duration,
+    /// Longest time one actor invocation may run before it is interrupted (10 s).
+    pub invocation_timeout: Duration,
+    /// Largest linear memory one actor instance may grow to, in bytes (64 MiB).
+    pub max_instance_memory: usize,
+    /// Instances the host can hold at once across all actors; sizes wasmtime's pooling allocator (2048).
+    pub max_instances: u32,
+    /// Largest payload accepted for an invocation, in bytes (16 MiB).
+    pub max_payload: usize,
+    /// Interval between `host_heartbeat` events (30 s, as the OTP host).
+    pub heartbeat_interval: Duration,
+    /// Publish `invocation_succeeded`/`invocation_failed` events (off by default: they cost a publish per call).
+    pub enable_invocation_events: bool,
+    /// Allow `:latest` OCI references (`WASMCLOUD_OCI_ALLOW_LATEST`).
+    pub oci_allow_latest: bool,
+    /// Registries that may be reached over plain HTTP (`WASMCLOUD_OCI_ALLOWED_INSECURE`).
+    pub oci_allowed_insecure: Vec<String>,
+    /// Pause between a provider's shutdown request and killing it (`WASMCLOUD_PROV_SHUTDOWN_DELAY_MS`, 300 ms).
+    pub provider_shutdown_delay: Duration,
+}
+
+impl Default for HostConfig {
+    fn default() -> Self {
+        HostConfig {
+            lattice: "default".into(),
+            host_seed: None,
+            cluster_seed: None,
+            cluster_issuers: Vec::new(),
+            labels: HashMap::new(),
+            friendly_name: None,
+            nats: None,
+            ctl_topic_prefix: "wasmbus.ctl".into(),
+            rpc_timeout: Duration::from_millis(2000),
+            invocation_timeout: Duration::from_secs(10),
+            max_instance_memory: 64 << 20,
+            max_instances: 2048,
+            max_payload: 16 << 20,
+            heartbeat_interval: Duration::from_secs(30),
+            enable_invocation_events: false,
+            oci_allow_latest: false,
+            oci_allowed_insecure: Vec::new(),
+            provider_shutdown_delay: Duration::from_millis(300),
+        }
+    }
+}
+
+impl HostConfig {
+    /// Reads the OTP host's environment variables (LATTICE.md §8.3) over the defaults.
+    /// NATS is configured when any of `WASMCLOUD_RPC_HOST`, `WASMCLOUD_CTL_HOST`, `WASMCLOUD_RPC_PORT`,
+    /// `WASMCLOUD_CTL_PORT` or `WASMCLOUD_NATS_URL` is set; otherwise the host runs the embedded lattice.
+    pub fn from_env() -> crate::Result<Self> {
+        Self::from_vars(std::env::vars())
+    }
+
+    /// Like [`HostConfig::from_env`], from any set of variables (testable without touching the process env).
+    pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> crate::Result<Self> {
+        let vars: HashMap<String, String> = vars.into_iter().collect();
+        let get = |k: &str| vars.get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let mut cfg = HostConfig::default();
+        if let Some(v) = get("WASMCLOUD_LATTICE_PREFIX") {
+            cfg.lattice = v;
+        }
+        cfg.host_seed = get("WASMCLOUD_HOST_SEED");
+        cfg.cluster_seed = get("WASMCLOUD_CLUSTER_SEED");
+        if let Some(v) = get("WASMCLOUD_CLUSTER_ISSUERS") {
+            cfg.cluster_issuers = split_list(&v);
+        }
+        if let Some(v) = get("WASMCLOUD_CTL_TOPIC_PREFIX") {
+            cfg.ctl_topic_prefix = v;
+        }
+        if let Some(v) = get("WASMCLOUD_RPC_TIMEOUT_MS") {
+            cfg.rpc_timeout = Duration::from_millis(parse_num(&v, "WASMCLOUD_RPC_TIMEOUT_MS")?);
+        }
+        if let Some(v) = get("WASMCLOUD_PROV_SHUTDOWN_DELAY_MS") {
+            cfg.provider_shutdown_delay = Duration::from_millis(parse_num(&v, "WASMCLOUD_PROV_SHUTDOWN_DELAY_MS")?);
+        }
+        if let Some(v) = get("WASMCLOUD_HEARTBEAT_INTERVAL_MS") {
+            cfg.heartbeat_interval = Duration::from_millis(parse_num(&v, "WASMCLOUD_HEARTBEAT_INTERVAL_MS")?);
+        }
+        if let Some(v) = get("WASMCLOUD_OCI_ALLOW_LATEST") {
+            cfg.oci_allow_latest = truthy(&v);
+        }
+        if let Some(v) = get("WASMCLOUD_OCI_ALLOWED_INSECURE") {
+            cfg.oci_allowed_insecure = split_list(&v);
+        }
+        if let Some(v) = get("WASMCLOUD_ENABLE_INVOCATION_EVENTS") {
+            cfg.enable_invocation_events = truthy(&v);
+        }
+        for (k, v) in &vars {
+            if let Some(label) = k.strip_prefix("HOST_") {
+                if !label.is_empty() {
+                    cfg.labels.insert(label.to_lowercase(), v.clone());
+                }
+            }
+        }
+        let nats_keys = ["WASMCLOUD_NATS_URL", "WASMCLOUD_RPC_HOST", "WASMCLOUD_RPC_PORT", "WASMCLOUD_CTL_HOST", "WASMCLOUD_CTL_PORT"];
+        if nats_keys.iter().any(|k| get(k).is_some()) {
+            let base = match get("WASMCLOUD_NATS_URL") {
+                Some(url) => NatsConnection::from_url(&url)?,
+                None => NatsConnection::default(),
+            };
+            let conn = |prefix: &str| -> crate::Result<NatsConnection> {
+                let mut c = base.clone();
+                if let Some(h) = get(&format!("{prefix}_HOST")) {
+                    c.host = h;
+                }
+                if let Some(p) = get(&format!("{prefix}_PORT")) {
+                    c.port = parse_num(&p, &format!("{prefix}_PORT"))?;
+                }
+                if let Some(s) = get(&format!("{prefix}_SEED")) {
+                    c.seed = s;
+                }
+                if let Some(j) = get(&format!("{prefix}_JWT")) {
+                    c.jwt = j;
+                }
+                if let Some(t) = get(&format!("{prefix}_TLS")) {
+                    c.tls = truthy(&t);
+                }
+                Ok(c)
+            };
+            cfg.nats = Some(NatsConfig {
+                rpc: conn("WASMCLOUD_RPC")?,
+                ctl: conn("WASMCLOUD_CTL")?,
+                prov_rpc: conn("WASMCLOUD_PROV_RPC")?,
+                js_domain: get("WASMCLOUD_JS_DOMAIN"),
+            });
+        }
+        Ok(cfg)
+    }
+
+    /// Sets the lattice id.
+    pub fn with_lattice(mut self, lattice: impl Into<String>) -> Self {
+        self.lattice = lattice.into();
+        self
+    }
+    /// Joins a NATS lattice at `url` (one server for RPC, control and providers).
+    pub fn with_nats_url(mut self, url: &str) -> crate::Result<Self> {
+        self.nats = Some(NatsConfig::single(url)?);
+        Ok(self)
+    }
+    /// Adds a label.
+    pub fn with_label(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.labels.insert(key.into(), value.into());
+        self
+    }
+    /// Sets the per-invocation timeout.
+    pub fn with_invocation_timeout(mut self, timeout: Duration) -> Self {
+        self.invocation_timeout = timeout;
+        self
+    }
+    /// Sets the per-instance memory limit in bytes.
+    pub fn with_max_instance_memory(mut self, bytes: usize) -> Self {
+        self.max_instance_memory = bytes;
+        self
+    }
+
+    pub(crate) fn validate(&self) -> crate::Result<()> {
+        if self.lattice.is_empty() || self.lattice.contains(['.', ' ', '*', '>']) {
+            return Err(crate::Error::invalid(format!("invalid lattice id `{}`: it must be one NATS subject token", self.lattice)));
+        }
+        if self.ctl_topic_prefix.split('.').count() != 2 {
+            return Err(crate::Error::invalid(format!(
+                "invalid control topic prefix `{}`: it must be two tokens, like `wasmbus.ctl`",
+                self.ctl_topic_prefix
+            )));
+        }
+        if self.max_instances == 0 || self.max_instance_memory < 65536 {
+            return Err(crate::Error::invalid("max_instances must be > 0 and max_instance_memory at least one wasm page (64 KiB)"));
+        }
+        if self.invocation_timeout.is_zero() {
+            return Err(crate::Error::invalid("invocation_timeout must be greater than zero"));
+        }
+        Ok(())
+    }
+}
+
+fn split_list(v: &str) -> Vec<String> {
+    v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
+}
+
+fn truthy(v: &str) -> bool {
+    matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "y" | "on" | "enabled")
+}
+
+fn parse_num<T: std::str::FromStr>(v: &str, name: &str) -> crate::Result<T> {
+    v.parse().map_err(|_| crate::Error::invalid(format!("{name}: `{v}` is not a valid number")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_run_the_embedded_lattice() {
+        let cfg = HostConfig::from_vars(vars(&[])).unwrap();
+        assert!(cfg.nats.is_none());
+        assert_eq!(cfg.lattice, "default");
+        assert_eq!(cfg.rpc_timeout, Duration::from_millis(2000));
+        cfg.validate().unwrap();
+    }
+
+    #[test]
+    fn env_names_of_the_otp_host_are_read() {
+        let cfg = HostConfig::from_vars(vars(&[
+            ("WASMCLOUD_LATTICE_PREFIX", "prod"),
+            ("WASMCLOUD_RPC_HOST", "10.0.0.1"),
+            ("WASMCLOUD_RPC_PORT", "4333"),
+            ("WASMCLOUD_CTL_PORT", "4444"),
+            ("WASMCLOUD_CLUSTER_ISSUERS", "CA, CB ,"),
+            ("WASMCLOUD_OCI_ALLOW_LATEST", "true"),
+            ("HOST_REGION", "eu"),
+        ]))
+        .unwrap();
+        let nats = cfg.nats.unwrap();
+        assert_eq!((nats.rpc.host.as_str(), nats.rpc.port), ("10.0.0.1", 4333));
+        assert_eq!((nats.ctl.host.as_str(), nats.ctl.port), ("127.0.0.1", 4444));
+        assert_eq!(cfg.cluster_issuers, vec!["CA", "CB"]);
+        assert!(cfg.oci_allow_latest);
+        assert_eq!(cfg.labels["region"], "eu");
+        assert_eq!(cfg.lattice, "prod");
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_the_variable_name() {
+        let err = HostConfig::from_vars(vars(&[("WASMCLOUD_RPC_TIMEOUT_MS", "soon")])).unwrap_err();
+        assert!(err.to_string().contains("WASMCLOUD_RPC_TIMEOUT_MS"), "{err}");
+        let err = HostConfig::default().with_lattice("a.b").validate().unwrap_err();
+        assert!(err.to_string().contains("lattice"), "{err}");
+    }
+
+    #[test]
+    fn nats_urls_parse() {
+        let c = NatsConnection::from_url("nats://127.0.0.1:4567").unwrap();
+        assert_eq!((c.host.as_str(), c.port, c.tls), ("127.0.0.1", 4567, false));
+        assert_eq!(NatsConnection::from_url("example").unwrap().port, 4222);
+        assert!(NatsConnection::from_url("http://x:1").is_err());
+        assert!(NatsConnection::from_url("x:notaport").is_err());
+    }
+}

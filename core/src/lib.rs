@@ -1,0 +1,43 @@
+//! # wasmhost
+//!
+//! An embeddable host for WebAssembly actors that speaks the wasmCloud 0.5x lattice protocol.
+//!
+//! A [`Host`] runs signed waPC actors on wasmtime (pooling allocator, pre-instantiated, warm
+//! instances), routes their host calls to in-process capability handlers, other actors and
+//! providers, keeps link definitions and publishes the lattice's CloudEvents. With no NATS
+//! settings it runs an embedded lattice of one host in-process.
+//!
+//! ```no_run
+//! # async fn demo() -> wasmhost::Result<()> {
+//! use wasmhost::{Host, HostConfig, ActorSource};
+//! let host = Host::start(HostConfig::default()).await?;
+//! let echo = host.start_actor(ActorSource::parse("examples/actors/echo.wasm"), 1, Default::default()).await?;
+//! let reply = host.call_actor(&echo.public_key, "Echo.Echo", b"hello".to_vec()).await?;
+//! assert_eq!(reply, b"hello");
+//! host.stop().await?;
+//! # Ok(()) }
+//! ```
+
+mod actor;
+pub mod builtins;
+mod capability;
+mod config;
+mod error;
+mod events;
+mod host;
+pub mod lattice;
+pub mod keyvalue;
+mod links;
+mod names;
+mod policy;
+mod rpc;
+
+pub use actor::InstanceInfo;
+pub use capability::{capability_fn, CapabilityCall, CapabilityHandler};
+pub use config::{HostConfig, NatsConfig, NatsConnection};
+pub use error::{Error, ErrorKind, Result};
+pub use events::EventStream;
+pub use host::{ActorInfo, ActorSource, Host, VERSION};
+pub use policy::{Policy, PolicyDecision, PolicyRequest};
+/// The wire types and claims code (re-exported from `wasmhost-protocol`).
+pub use wasmhost_protocol as protocol;
