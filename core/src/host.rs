@@ -755,20 +755,13 @@ fn claims_event_data(claims: &ActorClaims) -> serde_json::Value {
 
 fn link_event_data(link: &LinkDefinition) -> serde_json::Value {
     json!({
-        "id": link_id(link),
+        "id": link.hash_id(),
         "actor_id": link.actor_id,
         "provider_id": link.provider_id,
         "link_name": link.link_name,
         "contract_id": link.contract_id,
         "values": link.values,
     })
-}
-
-/// Deterministic link id: the same triple always has the same id on every host.
-pub(crate) fn link_id(link: &LinkDefinition) -> String {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(format!("{}{}{}", link.actor_id, link.contract_id, link.link_name));
-    data_encoding::HEXLOWER.encode(&digest)
 }
 
 fn key_from_seed(seed: Option<&str>, prefix: char, generate: fn() -> KeyPair, what: &str) -> Result<KeyPair> {
