@@ -11,5 +11,6 @@ cargo test --workspace --no-fail-fast 2>&1 | tee /tmp/wasmhost-cargo-test.log
 echo "== example actors rebuild byte-identically from source"
 bash examples/actors/build.sh --no-sign
 git diff --exit-code --stat -- examples/actors/unsigned examples/actors/fixtures
+bash scripts/test-interop.sh
 echo "== the README's main job"
 bash scripts/demo.sh
