@@ -1,6 +1,7 @@
 //! Host configuration: defaults that work out of the box, and the OTP host's `WASMCLOUD_*` environment names.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// Settings for one NATS connection (the host keeps separate RPC and control connections).
@@ -112,6 +113,14 @@ pub struct HostConfig {
     pub oci_allow_latest: bool,
     /// Registries that may be reached over plain HTTP (`WASMCLOUD_OCI_ALLOWED_INSECURE`).
     pub oci_allowed_insecure: Vec<String>,
+    /// Directory of the content-addressed OCI cache, shared by the hosts of a machine
+    /// (`WASMHOST_OCI_CACHE_DIR`); `None` = `$XDG_CACHE_HOME/wasmhost/oci` or `~/.cache/wasmhost/oci`.
+    pub oci_cache_dir: Option<PathBuf>,
+    /// Bound of the OCI cache in bytes; least recently used artifacts are evicted beyond it
+    /// (`WASMHOST_OCI_CACHE_MAX_BYTES`, 1 GiB).
+    pub oci_cache_max_bytes: u64,
+    /// Largest artifact fetched from a registry, in bytes (`WASMHOST_OCI_MAX_ARTIFACT_BYTES`, 512 MiB).
+    pub oci_max_artifact_bytes: u64,
     /// Pause between a provider's shutdown request and killing it (`WASMCLOUD_PROV_SHUTDOWN_DELAY_MS`, 300 ms).
     pub provider_shutdown_delay: Duration,
 }
@@ -136,6 +145,9 @@ impl Default for HostConfig {
             enable_invocation_events: false,
             oci_allow_latest: false,
             oci_allowed_insecure: Vec::new(),
+            oci_cache_dir: None,
+            oci_cache_max_bytes: crate::oci::DEFAULT_CACHE_MAX_BYTES,
+            oci_max_artifact_bytes: crate::oci::DEFAULT_MAX_ARTIFACT_BYTES,
             provider_shutdown_delay: Duration::from_millis(300),
         }
     }
@@ -179,6 +191,15 @@ impl HostConfig {
         }
         if let Some(v) = get("WASMCLOUD_OCI_ALLOWED_INSECURE") {
             cfg.oci_allowed_insecure = split_list(&v);
+        }
+        if let Some(v) = get("WASMHOST_OCI_CACHE_DIR") {
+            cfg.oci_cache_dir = Some(PathBuf::from(v));
+        }
+        if let Some(v) = get("WASMHOST_OCI_CACHE_MAX_BYTES") {
+            cfg.oci_cache_max_bytes = parse_num(&v, "WASMHOST_OCI_CACHE_MAX_BYTES")?;
+        }
+        if let Some(v) = get("WASMHOST_OCI_MAX_ARTIFACT_BYTES") {
+            cfg.oci_max_artifact_bytes = parse_num(&v, "WASMHOST_OCI_MAX_ARTIFACT_BYTES")?;
         }
         if let Some(v) = get("WASMCLOUD_ENABLE_INVOCATION_EVENTS") {
             cfg.enable_invocation_events = truthy(&v);

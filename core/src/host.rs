@@ -24,7 +24,7 @@ use crate::events::{EventBus, EventStream};
 use crate::lattice::LatticeTransport;
 use crate::links::LinkStore;
 use crate::policy::{Policy, PolicyDecision, PolicyRequest};
-use crate::{Error, ErrorKind, Result};
+use crate::{Error, Result};
 
 /// Largest actor module accepted, in bytes.
 const MAX_MODULE_SIZE: usize = 64 << 20;
@@ -49,7 +49,10 @@ impl ActorSource {
         if let Some(path) = reference.strip_prefix("file://") {
             return ActorSource::File(PathBuf::from(path));
         }
-        if reference.ends_with(".wasm") && std::path::Path::new(reference).exists() {
+        // Anything that looks like a path is a file (a missing one then fails as a missing file,
+        // not as an odd registry reference); `oci://` or no scheme is a registry reference.
+        let looks_like_path = reference.ends_with(".wasm") || reference.starts_with(['/', '.']);
+        if looks_like_path || std::path::Path::new(reference).is_file() {
             return ActorSource::File(PathBuf::from(reference));
         }
         ActorSource::Reference(reference.to_string())
@@ -150,6 +153,7 @@ pub(crate) struct HostInner {
     pub(crate) stopped: AtomicBool,
     background: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     pub(crate) weak_self: Weak<HostInner>,
+    pub(crate) oci: crate::oci::OciStore,
 }
 
 impl Host {
@@ -203,6 +207,7 @@ impl Host {
             stopped: AtomicBool::new(false),
             background: Mutex::new(Vec::new()),
             weak_self: weak_self.clone(),
+            oci: crate::oci::OciStore::new(&config),
             config,
         });
         let host = Host { inner };
@@ -285,7 +290,11 @@ impl Host {
     /// Publishes `actor_started` per instance, or `actor_start_failed`.
     pub async fn start_actor(&self, source: ActorSource, count: u16, annotations: HashMap<String, String>) -> Result<ActorInfo> {
         let image_ref = source.image_ref();
+        let from_registry = matches!(source, ActorSource::Reference(_));
         let result = self.start_actor_inner(source, &image_ref, count, &annotations).await;
+        if let (true, Ok(info)) = (from_registry, &result) {
+            self.record_refmap(&image_ref, &info.public_key);
+        }
         if let Err(e) = &result {
             tracing::warn!(actor_ref = %image_ref, error = %e, "actor start failed");
             self.inner.events.publish(
@@ -636,12 +645,7 @@ impl Host {
                         .map_err(|e| Error::not_found(format!("cannot read actor file {}: {e}", path.display())))?,
                 )
             }
-            ActorSource::Reference(reference) => {
-                return Err(Error::new(
-                    ErrorKind::NotFound,
-                    format!("cannot fetch `{reference}`: OCI references are not supported by this build; use a file path or bytes"),
-                ))
-            }
+            ActorSource::Reference(reference) => self.fetch_actor_module(&reference).await?,
         };
         if bytes.len() > MAX_MODULE_SIZE {
             return Err(Error::invalid(format!("actor module is larger than {MAX_MODULE_SIZE} bytes")));

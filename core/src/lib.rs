@@ -29,7 +29,9 @@ pub mod lattice;
 pub mod keyvalue;
 mod links;
 mod names;
+pub mod oci;
 mod policy;
+pub mod provider_archive;
 mod rpc;
 
 pub use actor::InstanceInfo;
@@ -39,5 +41,6 @@ pub use error::{Error, ErrorKind, Result};
 pub use events::EventStream;
 pub use host::{ActorInfo, ActorSource, Host, VERSION};
 pub use policy::{Policy, PolicyDecision, PolicyRequest};
+pub use provider_archive::ProviderArchive;
 /// The wire types and claims code (re-exported from `wasmhost-protocol`).
 pub use wasmhost_protocol as protocol;

@@ -1,0 +1,84 @@
+//! Registry failures turned into messages a person can act on.
+
+use oci_client::errors::{OciDistributionError, OciErrorCode};
+
+use crate::{Error, ErrorKind};
+
+/// A failed registry operation, and whether the registry could not be reached at all (then a
+/// cached copy may stand in).
+pub(crate) struct RegistryFailure {
+    pub error: Error,
+    pub unreachable: bool,
+}
+
+/// What we were doing, for the message.
+pub(crate) struct Context<'a> {
+    pub reference: &'a str,
+    pub registry: &'a str,
+    pub insecure: bool,
+    pub anonymous: bool,
+}
+
+pub(crate) fn describe(e: OciDistributionError, cx: &Context<'_>) -> RegistryFailure {
+    let Context { reference, registry, insecure, anonymous } = *cx;
+    let denied = |detail: String| {
+        let hint = if anonymous {
+            "the registry requires credentials: put them with registries.put (Host::put_registry_credentials) or set OCI_REGISTRY, OCI_REGISTRY_USER and OCI_REGISTRY_PASSWORD"
+        } else {
+            "check the user name and password given for this registry"
+        };
+        Error::new(ErrorKind::Denied, format!("registry {registry} refused access to `{reference}` ({detail}); {hint}"))
+    };
+    let not_found = || Error::not_found(format!("`{reference}` was not found in registry {registry} (404: no such repository, tag or digest)"));
+    let other = |kind: ErrorKind, detail: String| Error::new(kind, format!("fetching `{reference}` from registry {registry} failed: {detail}"));
+    let error = match e {
+        OciDistributionError::RequestError(err) if err.is_connect() || err.is_timeout() => {
+            let scheme = if insecure { "plain HTTP" } else { "HTTPS" };
+            let hint = if insecure {
+                String::new()
+            } else {
+                "; if it serves plain HTTP, list it in WASMCLOUD_OCI_ALLOWED_INSECURE (HostConfig::oci_allowed_insecure)".to_string()
+            };
+            return RegistryFailure {
+                error: Error::new(ErrorKind::Transport, format!("cannot reach registry {registry} over {scheme} for `{reference}`: {}{hint}", error_chain(&err))),
+                unreachable: true,
+            };
+        }
+        OciDistributionError::UnauthorizedError { .. } => denied("401 Unauthorized".into()),
+        OciDistributionError::AuthenticationFailure(reason) => denied(format!("authentication failed: {}", reason.trim())),
+        OciDistributionError::ImageManifestNotFoundError(_) => not_found(),
+        OciDistributionError::RegistryError { envelope, .. } => {
+            let codes: Vec<&OciErrorCode> = envelope.errors.iter().map(|e| &e.code).collect();
+            let text = envelope.errors.iter().map(|e| format!("{:?}: {}", e.code, e.message)).collect::<Vec<_>>().join("; ");
+            if codes.iter().any(|c| matches!(c, OciErrorCode::ManifestUnknown | OciErrorCode::NameUnknown | OciErrorCode::BlobUnknown | OciErrorCode::NotFound)) {
+                not_found()
+            } else if codes.iter().any(|c| matches!(c, OciErrorCode::Unauthorized | OciErrorCode::Denied)) {
+                denied(text)
+            } else {
+                other(ErrorKind::Transport, text)
+            }
+        }
+        OciDistributionError::ServerError { code: 404, .. } => not_found(),
+        OciDistributionError::ServerError { code: code @ (401 | 403), message, .. } => denied(format!("HTTP {code} {}", message.trim())),
+        OciDistributionError::ServerError { code, message, .. } => other(ErrorKind::Transport, format!("HTTP {code} {}", message.trim())),
+        OciDistributionError::DigestError(err) => other(ErrorKind::Transport, format!("digest mismatch: {err}")),
+        OciDistributionError::RequestError(err) => other(ErrorKind::Transport, error_chain(&err)),
+        err => other(ErrorKind::Transport, err.to_string()),
+    };
+    RegistryFailure { error, unreachable: false }
+}
+
+/// An error and its sources on one line: reqwest hides the useful part (connection refused, TLS) in them.
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        let s_text = s.to_string();
+        if !text.contains(&s_text) {
+            text.push_str(": ");
+            text.push_str(&s_text);
+        }
+        source = s.source();
+    }
+    text
+}
