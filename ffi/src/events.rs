@@ -1,0 +1,105 @@
+//! Event subscriptions: each one has its own thread that hands every lattice event, as CloudEvent
+//! JSON, to a C callback.
+
+use std::ffi::{c_char, c_void, CString};
+use std::sync::Arc;
+use std::thread::{JoinHandle, ThreadId};
+
+use tokio::sync::Notify;
+
+use crate::callback::{wasmhost_free_fn_t, UserData};
+use crate::error::{guard, wasmhost_error_t, wasmhost_result_t, FfiError};
+use crate::host::{host_arg, wasmhost_host_t};
+use crate::ptr::Out;
+use crate::runtime::runtime;
+
+/// Receives one lattice event: `event_json[0..len]` is the CloudEvent (`specversion`, `id`, `type`
+/// such as `com.wasmcloud.lattice.actor_started`, `source`, `datacontenttype`, `time`, `data`),
+/// NUL-terminated, valid only during the callback. Events arrive in order on the subscription's own
+/// thread (one thread per subscription, outside the async runtime); the callback may call any
+/// wasmhost function, including blocking ones and wasmhost_subscription_free() of its own
+/// subscription. A slow callback delays only its own subscription (events beyond 4096 behind are skipped).
+#[allow(non_camel_case_types)]
+pub type wasmhost_event_callback_t = Option<unsafe extern "C" fn(user_data: *mut c_void, event_json: *const c_char, len: usize)>;
+
+/// An event subscription; wasmhost_subscription_free() ends it.
+pub struct wasmhost_subscription_t {
+    cancel: Arc<Notify>,
+    thread: Option<JoinHandle<()>>,
+    thread_id: ThreadId,
+}
+
+/// Subscribes to the host's lattice events (the same CloudEvents as on `wasmbus.evt.{lattice}`),
+/// from now on. `callback` runs for each event until the host stops (after `host_stopped`) or the
+/// subscription is freed; then `free_user_data(user_data)` runs once, on the subscription thread.
+/// On success `*out` owns the subscription (free it even after the host stopped). Not blocking.
+/// WASMHOST_ERR_STOPPED when the host is stopped. On an error return the callback never runs and
+/// `user_data` stays yours.
+#[no_mangle]
+pub extern "C" fn wasmhost_events_subscribe(
+    host: *const wasmhost_host_t,
+    callback: wasmhost_event_callback_t,
+    user_data: *mut c_void,
+    free_user_data: wasmhost_free_fn_t,
+    out: *mut *mut wasmhost_subscription_t,
+    err: *mut *mut wasmhost_error_t,
+) -> wasmhost_result_t {
+    guard(err, || {
+        let host = host_arg(host)?;
+        let out = Out::new(out, "out")?;
+        let callback = callback.ok_or_else(|| FfiError::invalid("callback is NULL"))?;
+        let rt = runtime()?;
+        let mut stream = host.subscribe_events()?;
+        let cancel = Arc::new(Notify::new());
+        let user_data = UserData::new(user_data, free_user_data);
+        let thread = {
+            let cancel = cancel.clone();
+            std::thread::Builder::new()
+                .name("wasmhost-events".into())
+                .spawn(move || {
+                    let user = user_data;
+                    loop {
+                        // Events already queued are delivered before a cancellation is noticed.
+                        let next = rt.block_on(async {
+                            tokio::select! {
+                                biased;
+                                event = stream.next() => event,
+                                _ = cancel.notified() => None,
+                            }
+                        });
+                        let Some(event) = next else { break };
+                        let Ok(json) = serde_json::to_string(&*event) else { continue };
+                        let len = json.len();
+                        let Ok(json) = CString::new(json) else { continue };
+                        // SAFETY: the caller's callback, with a string valid for the call.
+                        unsafe { callback(user.ptr(), json.as_ptr(), len) };
+                    }
+                    drop(user);
+                })
+                .map_err(|e| FfiError::internal(format!("cannot start the event thread: {e}")))?
+        };
+        let thread_id = thread.thread().id();
+        out.write(Box::into_raw(Box::new(wasmhost_subscription_t { cancel, thread: Some(thread), thread_id })));
+        Ok(())
+    })
+}
+
+/// Ends a subscription and frees it. Blocks until the subscription thread has finished its current
+/// callback and run `free_user_data`, so no callback runs after this returns — except when called
+/// from inside that subscription's own callback, where it returns at once and the thread ends
+/// after the callback returns. NULL is a no-op.
+#[no_mangle]
+pub extern "C" fn wasmhost_subscription_free(subscription: *mut wasmhost_subscription_t) {
+    if subscription.is_null() {
+        return;
+    }
+    // SAFETY: a subscription this library returned, freed once.
+    let mut sub = unsafe { Box::from_raw(subscription) };
+    sub.cancel.notify_one();
+    if let Some(thread) = sub.thread.take() {
+        if std::thread::current().id() != sub.thread_id {
+            let _ = thread.join();
+        }
+    }
+}
+
