@@ -1,6 +1,7 @@
 //! `wasmhost`: run actors in an embedded host, sign and inspect claims.
 
 mod claims_cmd;
+mod ctl;
 mod run_cmd;
 
 use clap::{Parser, Subcommand};
@@ -19,6 +20,8 @@ enum Command {
     /// Sign and inspect actor claims (JWTs embedded in .wasm modules).
     #[command(subcommand)]
     Claims(claims_cmd::ClaimsCommand),
+    /// Operate a lattice of hosts over NATS: query, start, scale, stop, link, call, watch (what `wash ctl` was).
+    Ctl(ctl::CtlArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -30,6 +33,7 @@ fn main() -> std::process::ExitCode {
     let outcome = match cli.command {
         Command::Run(args) => run_cmd::run(args),
         Command::Claims(cmd) => claims_cmd::run(cmd),
+        Command::Ctl(args) => ctl::run(args),
     };
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
