@@ -3,6 +3,7 @@
 mod claims_cmd;
 mod ctl;
 mod run_cmd;
+mod up_cmd;
 
 use clap::{Parser, Subcommand};
 
@@ -20,6 +21,8 @@ enum Command {
     /// Sign and inspect actor claims (JWTs embedded in .wasm modules).
     #[command(subcommand)]
     Claims(claims_cmd::ClaimsCommand),
+    /// Run a host until Ctrl-C/SIGTERM: in a NATS lattice (WASMCLOUD_* env or --nats-url) or embedded.
+    Up(up_cmd::UpArgs),
     /// Operate a lattice of hosts over NATS: query, start, scale, stop, link, call, watch (what `wash ctl` was).
     Ctl(ctl::CtlArgs),
 }
@@ -33,6 +36,7 @@ fn main() -> std::process::ExitCode {
     let outcome = match cli.command {
         Command::Run(args) => run_cmd::run(args),
         Command::Claims(cmd) => claims_cmd::run(cmd),
+        Command::Up(args) => up_cmd::run(args),
         Command::Ctl(args) => ctl::run(args),
     };
     match outcome {

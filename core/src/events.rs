@@ -67,7 +67,7 @@ impl EventBus {
         EventBus { source, tx: RwLock::new(Some(tx)), lattice: RwLock::new(None) }
     }
 
-    #[allow(dead_code)] // called by the NATS transport when it connects
+    /// Also sends every event to the lattice (called once the NATS transport is attached).
     pub(crate) fn attach_lattice(&self, lattice: Arc<dyn LatticeTransport>) {
         *self.lattice.write() = Some(lattice);
     }

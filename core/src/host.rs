@@ -183,11 +183,6 @@ impl Host {
         let friendly_name = config.friendly_name.clone().unwrap_or_else(crate::names::friendly_name);
         let engine = ActorEngine::new(config.max_instances, config.max_instance_memory)?;
         let id = host_key.public_key();
-        if config.nats.is_some() {
-            return Err(Error::invalid(
-                "this build has no NATS lattice transport yet; leave `nats` unset to run the embedded lattice",
-            ));
-        }
         let inner = Arc::new_cyclic(|weak_self| HostInner {
             events: EventBus::new(id.clone()),
             id,
@@ -211,6 +206,12 @@ impl Host {
             config,
         });
         let host = Host { inner };
+        if let Some(nats) = host.inner.config.nats.clone() {
+            // Joins the NATS lattice before host_started so that event goes out too.
+            let transport = crate::lattice::nats::NatsTransport::start(Arc::downgrade(&host.inner), &nats).await?;
+            *host.inner.lattice.write() = Some(transport.clone());
+            host.inner.events.attach_lattice(transport);
+        }
         let events = host.subscribe_events()?;
         host.inner.events.publish(
             wasmhost_protocol::events::HOST_STARTED,
@@ -356,8 +357,16 @@ impl Host {
         }
         self.remember_claims(&claims);
         if let Some(lattice) = self.transport() {
-            lattice.put_claims(&claims).await?;
             lattice.actor_available(&public_key).await?;
+            // Sharing is best effort: the actor serves even while the lattice store is unreachable.
+            if let Err(e) = lattice.put_claims(&claims).await {
+                tracing::warn!(actor = %public_key, error = %e, "could not share the actor's claims with the lattice");
+            }
+            if !image_ref.is_empty() && !image_ref.starts_with("file://") {
+                if let Err(e) = lattice.put_refmap(image_ref, &public_key).await {
+                    tracing::warn!(actor = %public_key, error = %e, "could not share the actor's refmap with the lattice");
+                }
+            }
         }
         self.publish_actor_started(&actor, &added);
         Ok(actor.info())
@@ -559,7 +568,9 @@ impl Host {
             self.forget_actor(&actor).await;
         }
         self.inner.events.publish(wasmhost_protocol::events::HOST_STOPPED, json!({"labels": self.inner.labels}));
-        if let Some(lattice) = self.inner.lattice.write().take() {
+        // Taken out first: holding the lock across the await would block every reader meanwhile.
+        let lattice = self.inner.lattice.write().take();
+        if let Some(lattice) = lattice {
             lattice.shutdown().await;
         }
         self.inner.events.close();

@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 use serde_json::json;
-use wasmhost_protocol::rpc::{Invocation, WasmCloudEntity};
+use wasmhost_protocol::rpc::{Invocation, InvocationResponse, WasmCloudEntity};
 
 use crate::actor::context::{ActorContext, HostCallRouter};
 use crate::builtins;
@@ -92,6 +92,48 @@ pub(crate) async fn call_actor(inner: &HostInner, caller: Caller<'_>, actor: &st
         publish_invocation_event(inner, &caller.entity(inner), &WasmCloudEntity::actor(&target), operation, size, &result);
     }
     result
+}
+
+/// Serves an invocation that arrived over the lattice for an actor running here (LATTICE.md §3.4):
+/// anti-forgery check against the cluster issuers, capability check when a provider calls,
+/// policy, then the actor. Failures are replied in `error`, never raised.
+pub(crate) async fn serve_inbound(inner: &HostInner, invocation: Invocation) -> InvocationResponse {
+    let id = invocation.id.clone();
+    let (origin, target, operation, size) = (invocation.origin.clone(), invocation.target.clone(), invocation.operation.clone(), invocation.msg.len());
+    let result = serve_inbound_checked(inner, invocation).await;
+    if inner.config.enable_invocation_events {
+        let as_result = result.as_ref().map(|_| Vec::new()).map_err(|e| Error::runtime(e.clone()));
+        publish_invocation_event(inner, &origin, &target, &operation, size, &as_result);
+    }
+    match result {
+        Ok(msg) => InvocationResponse::success(id, msg),
+        Err(error) => InvocationResponse::failure(id, error),
+    }
+}
+
+async fn serve_inbound_checked(inner: &HostInner, invocation: Invocation) -> Result<Vec<u8>, String> {
+    invocation.validate(&inner.cluster_issuers).map_err(|e| e.to_string())?;
+    let target = &invocation.target.public_key;
+    let Some(actor) = inner.actors.read().get(target).cloned() else {
+        return Err(format!("Failed to handle actor RPC: \"Actor {target} is not running on this host. RPC call skipped.\""));
+    };
+    let origin = &invocation.origin;
+    if !origin.contract_id.is_empty() && !actor.claims.read().has_cap(&origin.contract_id) {
+        return Err(format!("Actor is missing the capability claim for \"{}\"", invocation.operation));
+    }
+    check_policy(
+        inner,
+        &PolicyRequest::Invoke {
+            source: origin.public_key.clone(),
+            source_contract_id: origin.contract_id.clone(),
+            target: target.clone(),
+            operation: invocation.operation.clone(),
+        },
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let timeout = inner.config.invocation_timeout;
+    actor.pool.invoke(&invocation.operation, Bytes::from(invocation.msg), timeout, timeout).await.map_err(|e| e.to_string())
 }
 
 fn publish_invocation_event(inner: &HostInner, source: &WasmCloudEntity, dest: &WasmCloudEntity, operation: &str, bytes: usize, result: &Result<Vec<u8>>) {

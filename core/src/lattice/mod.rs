@@ -6,6 +6,8 @@
 //! subjects of the actors running here, sends invocations to actors and providers elsewhere, and
 //! shares link definitions and claims. The host decides; the transport carries.
 
+pub(crate) mod nats;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -40,6 +42,12 @@ pub trait LatticeTransport: Send + Sync + 'static {
 
     /// Shares the claims of an actor started here.
     async fn put_claims(&self, claims: &ActorClaims) -> Result<()>;
+
+    /// Records that `image_ref` holds the actor `public_key` (the lattice's refmap).
+    async fn put_refmap(&self, image_ref: &str, public_key: &str) -> Result<()> {
+        let _ = (image_ref, public_key);
+        Ok(())
+    }
 
     /// Flushes and disconnects; called once when the host stops.
     async fn shutdown(&self);

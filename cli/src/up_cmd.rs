@@ -1,0 +1,145 @@
+//! `wasmhost up`: run a host until SIGINT/SIGTERM (or a control-interface `stop`), then stop it
+//! gracefully. Configured by the OTP host's environment variables, overridden by flags; without
+//! NATS settings it runs the embedded lattice.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::time::Duration;
+
+use clap::Args;
+use wasmhost::{ActorSource, Host, HostConfig};
+
+/// How often the command checks whether the host was stopped through the control interface.
+const STOP_POLL: Duration = Duration::from_millis(200);
+
+#[derive(Args)]
+pub struct UpArgs {
+    /// NATS server for RPC, control and providers (`nats://host:port`); overrides WASMCLOUD_*_HOST/PORT.
+    #[arg(long)]
+    nats_url: Option<String>,
+    /// Lattice id (WASMCLOUD_LATTICE_PREFIX).
+    #[arg(long)]
+    lattice: Option<String>,
+    /// Host label `key=value`, repeatable (like HOST_KEY=value).
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    labels: Vec<String>,
+    /// Host seed SN... (WASMCLOUD_HOST_SEED).
+    #[arg(long)]
+    host_seed: Option<String>,
+    /// Cluster seed SC... that signs this host's invocations (WASMCLOUD_CLUSTER_SEED).
+    #[arg(long)]
+    cluster_seed: Option<String>,
+    /// Comma-separated cluster keys C... whose invocations are accepted (WASMCLOUD_CLUSTER_ISSUERS).
+    #[arg(long)]
+    cluster_issuers: Option<String>,
+    /// RPC timeout in milliseconds (WASMCLOUD_RPC_TIMEOUT_MS).
+    #[arg(long)]
+    rpc_timeout_ms: Option<u64>,
+    /// Heartbeat interval in milliseconds (WASMCLOUD_HEARTBEAT_INTERVAL_MS).
+    #[arg(long)]
+    heartbeat_interval_ms: Option<u64>,
+    /// Publish invocation_succeeded/failed events on wasmbus.rpcevt.{lattice}.
+    #[arg(long)]
+    enable_invocation_events: bool,
+    /// An actor (.wasm path, file:// or OCI reference) to start once the host is up, repeatable.
+    #[arg(long = "actor", value_name = "REF")]
+    actors: Vec<String>,
+}
+
+pub fn run(args: UpArgs) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
+    runtime.block_on(run_async(args))
+}
+
+/// The environment's configuration with the flags applied over it.
+fn config(args: &UpArgs) -> Result<HostConfig, String> {
+    let mut config = HostConfig::from_env().map_err(|e| e.to_string())?;
+    if let Some(url) = &args.nats_url {
+        let js_domain = config.nats.as_ref().and_then(|n| n.js_domain.clone());
+        config = config.with_nats_url(url).map_err(|e| e.to_string())?;
+        if let Some(nats) = config.nats.as_mut() {
+            nats.js_domain = js_domain;
+        }
+    }
+    if let Some(lattice) = &args.lattice {
+        config.lattice = lattice.clone();
+    }
+    for label in &args.labels {
+        let (k, v) = label.split_once('=').ok_or_else(|| format!("--label `{label}` is not KEY=VALUE"))?;
+        config.labels.insert(k.trim().to_string(), v.trim().to_string());
+    }
+    if let Some(seed) = &args.host_seed {
+        config.host_seed = Some(seed.clone());
+    }
+    if let Some(seed) = &args.cluster_seed {
+        config.cluster_seed = Some(seed.clone());
+    }
+    if let Some(issuers) = &args.cluster_issuers {
+        config.cluster_issuers = issuers.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect();
+    }
+    if let Some(ms) = args.rpc_timeout_ms {
+        config.rpc_timeout = Duration::from_millis(ms);
+    }
+    if let Some(ms) = args.heartbeat_interval_ms {
+        config.heartbeat_interval = Duration::from_millis(ms.max(1));
+    }
+    if args.enable_invocation_events {
+        config.enable_invocation_events = true;
+    }
+    Ok(config)
+}
+
+async fn run_async(args: UpArgs) -> Result<(), String> {
+    let config = config(&args)?;
+    let mode = match &config.nats {
+        Some(nats) => format!("NATS lattice `{}` (rpc {}, ctl {})", config.lattice, nats.rpc.url(), nats.ctl.url()),
+        None => "embedded lattice".to_string(),
+    };
+    let host = Host::start(config).await.map_err(|e| e.to_string())?;
+    // First line of stdout, read by scripts and tests: `host_id: N...`.
+    println!("host_id: {}", host.id());
+    println!("friendly_name: {}", host.friendly_name());
+    println!("cluster_key: {}", host.cluster_key());
+    println!("lattice: {}", host.lattice());
+    let _ = std::io::stdout().flush();
+    eprintln!("wasmhost up: host {} running in the {mode}; Ctrl-C stops it", host.id());
+    for reference in &args.actors {
+        let source = ActorSource::parse(reference);
+        match host.start_actor(source, 1, HashMap::new()).await {
+            Ok(info) => println!("actor: {} {}", info.public_key, reference),
+            Err(e) => eprintln!("wasmhost up: cannot start {reference}: {e}"),
+        }
+    }
+    let _ = std::io::stdout().flush();
+    wait_for_stop(&host).await;
+    if !host.is_stopped() {
+        host.stop().await.map_err(|e| e.to_string())?;
+    }
+    eprintln!("wasmhost up: host {} stopped", host.id());
+    Ok(())
+}
+
+/// Returns on SIGINT, SIGTERM, or when the host was stopped by a control-interface `stop`.
+async fn wait_for_stop(host: &Host) {
+    let terminate = async {
+        #[cfg(unix)]
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sigterm) => {
+                sigterm.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+        #[cfg(not(unix))]
+        std::future::pending::<()>().await
+    };
+    let stopped_remotely = async {
+        while !host.is_stopped() {
+            tokio::time::sleep(STOP_POLL).await;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
+        _ = stopped_remotely => {}
+    }
+}

@@ -1,0 +1,174 @@
+//! The NATS lattice transport: separate RPC and control connections, the control-interface
+//! server, per-actor RPC subscriptions, outbound invocations (chunked when large), lattice events
+//! and the `LATTICEDATA` KV bucket. The host decides; this module carries.
+
+mod chunking;
+mod connect;
+pub(crate) mod control;
+mod events;
+mod kv;
+mod rpc_client;
+pub(crate) mod rpc_server;
+mod state;
+
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use async_nats::jetstream;
+use async_nats::Client;
+use parking_lot::Mutex;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use wasmhost_protocol::claims::ActorClaims;
+use wasmhost_protocol::events::CloudEvent;
+use wasmhost_protocol::rpc::{Invocation, InvocationResponse, LinkDefinition};
+
+use crate::config::NatsConfig;
+use crate::host::HostInner;
+use crate::lattice::LatticeTransport;
+use crate::{Error, ErrorKind, Result};
+
+use chunking::ChunkStore;
+use kv::LatticeData;
+use rpc_server::RpcServer;
+use state::LatticeState;
+
+/// How long a starting host waits for the lattice state (links, claims) before serving anyway.
+const CATCH_UP_WAIT: Duration = Duration::from_secs(5);
+/// How long a starting host waits for NATS before it gives up waiting for the catch-up
+/// (it still joins when the server comes).
+const CONNECT_WAIT: Duration = Duration::from_secs(1);
+/// Longest wait for queued events and the final flush when the host stops.
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(2);
+
+pub(crate) fn transport_error(message: impl Into<String>) -> Error {
+    Error::new(ErrorKind::Transport, message)
+}
+
+/// The host's membership in a NATS lattice.
+pub(crate) struct NatsTransport {
+    lattice: String,
+    rpc: Client,
+    ctl: Client,
+    chunks: Arc<ChunkStore>,
+    data: Arc<LatticeData>,
+    state: Arc<LatticeState>,
+    rpc_server: RpcServer,
+    events: Mutex<Option<mpsc::UnboundedSender<Arc<CloudEvent>>>>,
+    event_task: Mutex<Option<JoinHandle<()>>>,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl NatsTransport {
+    /// Connects (in the background when the server is not up yet), starts the control server and
+    /// the lattice state sync, and waits briefly for the catch-up. Fails only on invalid settings.
+    pub(crate) async fn start(host: Weak<HostInner>, nats: &NatsConfig) -> Result<Arc<NatsTransport>> {
+        let inner = host.upgrade().ok_or_else(Error::stopped)?;
+        let lattice = inner.config.lattice.clone();
+        let id = inner.id.clone();
+        drop(inner);
+        let rpc = connect::connect(&nats.rpc, &format!("wasmhost {id} rpc")).await?;
+        let ctl = connect::connect(&nats.ctl, &format!("wasmhost {id} ctl")).await?;
+        let js = |client: &Client| match &nats.js_domain {
+            Some(domain) => jetstream::with_domain(client.clone(), domain),
+            None => jetstream::new(client.clone()),
+        };
+        let chunks = Arc::new(ChunkStore::new(js(&rpc), &lattice));
+        let data = Arc::new(LatticeData::new(js(&ctl), &lattice));
+        let state = Arc::new(LatticeState::default());
+        let (events_tx, event_task) = events::spawn_publisher(ctl.clone(), &lattice);
+        let control = control::spawn(ctl.clone(), host.clone(), state.clone()).await?;
+        let (synced_tx, synced_rx) = oneshot::channel();
+        let sync = tokio::spawn(state::run_sync(data.clone(), state.clone(), host.clone(), synced_tx));
+        let transport = Arc::new(NatsTransport {
+            rpc_server: RpcServer::new(rpc.clone(), chunks.clone(), &lattice, host),
+            lattice,
+            rpc,
+            ctl,
+            chunks,
+            data,
+            state,
+            events: Mutex::new(Some(events_tx)),
+            event_task: Mutex::new(Some(event_task)),
+            tasks: Mutex::new(vec![control, sync]),
+        });
+        transport.wait_for_catch_up(synced_rx).await;
+        Ok(transport)
+    }
+
+    async fn wait_for_catch_up(&self, mut synced: oneshot::Receiver<()>) {
+        let started = Instant::now();
+        loop {
+            tokio::select! {
+                _ = &mut synced => return,
+                _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+            }
+            let connected = self.ctl.connection_state() == async_nats::connection::State::Connected;
+            if started.elapsed() > CATCH_UP_WAIT || (!connected && started.elapsed() > CONNECT_WAIT) {
+                tracing::warn!(lattice = %self.lattice, "lattice state not loaded yet; the host starts now and catches up when NATS answers");
+                return;
+            }
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl LatticeTransport for NatsTransport {
+    fn publish_event(&self, event: Arc<CloudEvent>) {
+        if let Some(tx) = self.events.lock().as_ref() {
+            let _ = tx.send(event);
+        }
+    }
+
+    async fn actor_available(&self, public_key: &str) -> Result<()> {
+        self.rpc_server.serve(public_key).await
+    }
+
+    async fn actor_unavailable(&self, public_key: &str) -> Result<()> {
+        self.rpc_server.stop_serving(public_key).await;
+        Ok(())
+    }
+
+    async fn invoke(&self, invocation: Invocation, timeout: Duration) -> Result<InvocationResponse> {
+        rpc_client::invoke(&self.rpc, &self.chunks, &self.lattice, invocation, timeout).await
+    }
+
+    async fn put_link(&self, link: &LinkDefinition) -> Result<()> {
+        self.data.put_link(link).await
+    }
+
+    async fn delete_link(&self, link: &LinkDefinition) -> Result<()> {
+        self.data.delete_link(link).await
+    }
+
+    async fn put_claims(&self, claims: &ActorClaims) -> Result<()> {
+        let map = control::lattice_claims_map(claims);
+        self.state.claims.write().insert(claims.public_key().to_string(), map.clone());
+        self.data.put_claims(&map).await
+    }
+
+    async fn put_refmap(&self, image_ref: &str, public_key: &str) -> Result<()> {
+        self.state.refmaps.write().insert(image_ref.to_string(), public_key.to_string());
+        self.data.put_refmap(image_ref, public_key).await
+    }
+
+    async fn shutdown(&self) {
+        self.rpc_server.stop_all().await;
+        for task in self.tasks.lock().drain(..) {
+            task.abort();
+        }
+        // Closing the channel lets the publisher send what is queued (host_stopped last), then end.
+        self.events.lock().take();
+        let event_task = self.event_task.lock().take();
+        if let Some(task) = event_task {
+            let _ = tokio::time::timeout(SHUTDOWN_WAIT, task).await;
+        }
+        for (name, client) in [("control", &self.ctl), ("rpc", &self.rpc)] {
+            match tokio::time::timeout(SHUTDOWN_WAIT, client.flush()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::warn!(connection = name, error = %e, "NATS flush on stop failed"),
+                Err(_) => tracing::warn!(connection = name, "NATS flush on stop timed out"),
+            }
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! Inbound invocations: one queue subscription per actor running here on
+//! `wasmbus.rpc.{lattice}.{actor}` (queue group = the subject, so one host of the lattice serves
+//! each call), each message answered with an `InvocationResponse`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Weak};
+
+use async_nats::{Client, Message};
+use futures::StreamExt;
+use tokio::sync::Mutex;
+use tokio::task::JoinHandle;
+use wasmhost_protocol::rpc::{Invocation, InvocationResponse};
+use wasmhost_protocol::subjects;
+
+use super::chunking::{ChunkStore, CHUNK_THRESHOLD};
+use super::transport_error;
+use crate::host::HostInner;
+use crate::Result;
+
+/// The reply to bytes that are not an invocation (the OTP host's text).
+pub(crate) const UNDECODABLE: &str = "Failed to deserialize msgpack invocation";
+
+pub(crate) struct RpcServer {
+    rpc: Client,
+    chunks: Arc<ChunkStore>,
+    lattice: String,
+    host: Weak<HostInner>,
+    serving: Mutex<HashMap<String, JoinHandle<()>>>,
+}
+
+impl RpcServer {
+    pub(crate) fn new(rpc: Client, chunks: Arc<ChunkStore>, lattice: &str, host: Weak<HostInner>) -> Self {
+        RpcServer { rpc, chunks, lattice: lattice.to_string(), host, serving: Mutex::new(HashMap::new()) }
+    }
+
+    /// Subscribes to the actor's subject unless already subscribed.
+    pub(crate) async fn serve(&self, public_key: &str) -> Result<()> {
+        let mut serving = self.serving.lock().await;
+        if serving.contains_key(public_key) {
+            return Ok(());
+        }
+        let subject = subjects::actor_rpc(&self.lattice, public_key);
+        let mut subscription = self
+            .rpc
+            .queue_subscribe(subject.clone(), subject.clone())
+            .await
+            .map_err(|e| transport_error(format!("cannot subscribe to {subject}: {e}")))?;
+        let (rpc, chunks, host) = (self.rpc.clone(), self.chunks.clone(), self.host.clone());
+        let task = tokio::spawn(async move {
+            while let Some(message) = subscription.next().await {
+                // Calls run concurrently; the actor's instance pool bounds the parallelism.
+                tokio::spawn(answer(rpc.clone(), chunks.clone(), host.clone(), message));
+            }
+        });
+        serving.insert(public_key.to_string(), task);
+        Ok(())
+    }
+
+    /// Drops the actor's subscription (ending the task drops the subscriber, which unsubscribes).
+    pub(crate) async fn stop_serving(&self, public_key: &str) {
+        if let Some(task) = self.serving.lock().await.remove(public_key) {
+            task.abort();
+        }
+    }
+
+    /// Drops every subscription.
+    pub(crate) async fn stop_all(&self) {
+        for (_, task) in self.serving.lock().await.drain() {
+            task.abort();
+        }
+    }
+}
+
+async fn answer(rpc: Client, chunks: Arc<ChunkStore>, host: Weak<HostInner>, message: Message) {
+    let Some(reply) = message.reply.clone() else {
+        tracing::debug!(subject = %message.subject, "invocation without a reply subject ignored");
+        return;
+    };
+    let response = match Invocation::decode(&message.payload) {
+        Err(e) => {
+            tracing::debug!(subject = %message.subject, error = %e, "undecodable invocation");
+            InvocationResponse { error: Some(UNDECODABLE.to_string()), ..Default::default() }
+        }
+        Ok(invocation) => handle(&chunks, &host, invocation).await,
+    };
+    let response = match chunk_response(&chunks, response).await {
+        Ok(r) => r,
+        Err((id, e)) => InvocationResponse::failure(id, e.to_string()),
+    };
+    if let Err(e) = rpc.publish(reply, response.encode().into()).await {
+        tracing::warn!(error = %e, "could not send an invocation response");
+    }
+}
+
+async fn handle(chunks: &ChunkStore, host: &Weak<HostInner>, mut invocation: Invocation) -> InvocationResponse {
+    if invocation.is_chunked() {
+        match chunks.take(&invocation.id).await {
+            Ok(msg) => invocation.msg = msg,
+            Err(e) => return InvocationResponse::failure(invocation.id, e.to_string()),
+        }
+    }
+    let Some(inner) = host.upgrade() else {
+        return InvocationResponse::failure(invocation.id, "the host is stopping");
+    };
+    crate::rpc::serve_inbound(&inner, invocation).await
+}
+
+/// Moves a large response payload to the object store as `{invocation id}-r`.
+async fn chunk_response(chunks: &ChunkStore, mut response: InvocationResponse) -> Result<InvocationResponse, (String, crate::Error)> {
+    if response.error.is_none() && response.msg.len() > CHUNK_THRESHOLD {
+        let name = format!("{}-r", response.invocation_id);
+        chunks.put(&name, &response.msg).await.map_err(|e| (response.invocation_id.clone(), e))?;
+        response.content_length = Some(response.msg.len() as u64);
+        response.msg = Vec::new();
+    }
+    Ok(response)
+}
