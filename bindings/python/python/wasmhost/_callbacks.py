@@ -1,0 +1,53 @@
+"""Adapters that turn user callbacks (sync or async) into the plain sync callables the native
+module runs on the host's worker threads."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from typing import Any, Awaitable, Callable, Optional, Union
+
+log = logging.getLogger("wasmhost")
+
+Awaitish = Union[Any, Awaitable[Any]]
+
+
+def _running_loop() -> Optional[asyncio.AbstractEventLoop]:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+async def _await(value: Awaitable[Any]) -> Any:
+    return await value
+
+
+def run_to_value(result: Awaitish, loop: Optional[asyncio.AbstractEventLoop]) -> Any:
+    """The value of ``result``; an awaitable runs on ``loop`` when that loop is alive (the loop the
+    callback was registered from), else on a fresh loop in this worker thread."""
+    if not inspect.isawaitable(result):
+        return result
+    if loop is not None and loop.is_running() and not loop.is_closed():
+        return asyncio.run_coroutine_threadsafe(_await(result), loop).result()
+    return asyncio.run(_await(result))
+
+
+def adapt(callback: Callable[..., Awaitish]) -> Callable[..., Any]:
+    """A sync function that calls ``callback`` and, if it returned an awaitable, waits for it."""
+    loop = _running_loop()
+
+    def call(*args: Any) -> Any:
+        return run_to_value(callback(*args), loop)
+
+    return call
+
+
+def as_bytes(value: Any) -> bytes:
+    """Handler replies: bytes-like values as ``bytes``; anything else is the handler's bug."""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, (bytearray, memoryview)):
+        return bytes(value)
+    raise TypeError(f"a capability handler must return bytes, not {type(value).__name__}")
