@@ -1,6 +1,8 @@
 //! `wasmhost`: run actors in an embedded host, sign and inspect claims.
 
 mod claims_cmd;
+mod par_cmd;
+mod push_cmd;
 mod ctl;
 mod run_cmd;
 mod up_cmd;
@@ -21,6 +23,11 @@ enum Command {
     /// Sign and inspect actor claims (JWTs embedded in .wasm modules).
     #[command(subcommand)]
     Claims(claims_cmd::ClaimsCommand),
+    /// Publish a signed actor (.wasm) or a provider archive (.par.gz) to an OCI registry.
+    Push(push_cmd::PushArgs),
+    /// Create and inspect signed capability provider archives (.par.gz).
+    #[command(subcommand)]
+    Par(par_cmd::ParCommand),
     /// Run a host until Ctrl-C/SIGTERM: in a NATS lattice (WASMCLOUD_* env or --nats-url) or embedded.
     Up(up_cmd::UpArgs),
     /// Operate a lattice of hosts over NATS: query, start, scale, stop, link, call, watch (what `wash ctl` was).
@@ -36,6 +43,8 @@ fn main() -> std::process::ExitCode {
     let outcome = match cli.command {
         Command::Run(args) => run_cmd::run(args),
         Command::Claims(cmd) => claims_cmd::run(cmd),
+        Command::Push(args) => push_cmd::run(args),
+        Command::Par(cmd) => par_cmd::run(cmd),
         Command::Up(args) => up_cmd::run(args),
         Command::Ctl(args) => ctl::run(args),
     };
