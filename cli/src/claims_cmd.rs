@@ -132,7 +132,7 @@ fn sign(args: SignArgs) -> Result<(), String> {
 }
 
 /// A seed given inline or in a file; a generated key is printed so the identity can be kept.
-fn load_or_generate(value: Option<&str>, prefix: char, generate: fn() -> KeyPair, what: &str) -> Result<KeyPair, String> {
+pub(crate) fn load_or_generate(value: Option<&str>, prefix: char, generate: fn() -> KeyPair, what: &str) -> Result<KeyPair, String> {
     let Some(value) = value else {
         let kp = generate();
         let seed = kp.seed().map_err(|e| e.to_string())?;

@@ -1,0 +1,103 @@
+//! `wasmhost par create|inspect`: build signed capability provider archives (.par.gz) and read them.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use nkeys::KeyPair;
+use wasmhost::provider_archive::{create_archive, native_target, ProviderArchiveSpec};
+use wasmhost::ProviderArchive;
+
+use crate::claims_cmd::load_or_generate;
+
+#[derive(Subcommand)]
+pub enum ParCommand {
+    /// Sign provider claims (with the SHA-256 of every binary) and pack them with the binaries into a .par.gz.
+    Create(CreateArgs),
+    /// Verify an archive (claims signature, binary hashes) and print what it holds.
+    Inspect {
+        /// The .par or .par.gz file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Args)]
+pub struct CreateArgs {
+    /// Capability contract id the provider implements, e.g. wasmcloud:httpserver.
+    #[arg(long)]
+    capid: String,
+    /// Provider name.
+    #[arg(long)]
+    name: String,
+    /// Vendor.
+    #[arg(long)]
+    vendor: String,
+    /// A binary for one target, as TARGET=PATH (e.g. x86_64-linux=./provider); repeatable.
+    #[arg(long = "binary", required = true)]
+    binaries: Vec<String>,
+    /// Account seed (SA...) or a file holding it; generated when absent.
+    #[arg(long)]
+    issuer: Option<String>,
+    /// Service seed (SV...) or a file holding it: the provider's identity; generated when absent.
+    #[arg(long)]
+    subject: Option<String>,
+    /// Revision.
+    #[arg(long)]
+    rev: Option<i32>,
+    /// Human-readable version.
+    #[arg(long)]
+    ver: Option<String>,
+    /// Output file (.par.gz).
+    #[arg(long, short = 'o')]
+    output: PathBuf,
+}
+
+pub fn run(cmd: ParCommand) -> Result<(), String> {
+    match cmd {
+        ParCommand::Create(args) => create(args),
+        ParCommand::Inspect { file } => inspect(&file),
+    }
+}
+
+fn create(args: CreateArgs) -> Result<(), String> {
+    let mut binaries = BTreeMap::new();
+    for spec in &args.binaries {
+        let (target, path) = spec.split_once('=').ok_or_else(|| format!("--binary `{spec}`: expected TARGET=PATH, e.g. {}=./provider", native_target()))?;
+        let data = std::fs::read(path).map_err(|e| format!("cannot read binary {path}: {e}"))?;
+        if binaries.insert(target.trim().to_string(), data).is_some() {
+            return Err(format!("target {target} given twice"));
+        }
+    }
+    let issuer = load_or_generate(args.issuer.as_deref(), 'A', KeyPair::new_account, "account")?;
+    let subject = load_or_generate(args.subject.as_deref(), 'V', KeyPair::new_service, "service")?;
+    let spec = ProviderArchiveSpec { capid: args.capid, name: Some(args.name), vendor: args.vendor, rev: args.rev, ver: args.ver, binaries };
+    let archive = create_archive(&spec, &issuer, &subject).map_err(|e| e.to_string())?;
+    std::fs::write(&args.output, &archive).map_err(|e| format!("cannot write {}: {e}", args.output.display()))?;
+    println!(
+        "created {} for provider {} (account {}), targets: {}",
+        args.output.display(),
+        subject.public_key(),
+        issuer.public_key(),
+        spec.binaries.keys().cloned().collect::<Vec<_>>().join(", ")
+    );
+    Ok(())
+}
+
+fn inspect(file: &std::path::Path) -> Result<(), String> {
+    let data = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let par = ProviderArchive::parse(&data).map_err(|e| format!("{}: {e}", file.display()))?;
+    let meta = par.claims().wascap.clone().unwrap_or_default();
+    println!("{:<13} {}", "provider", par.public_key());
+    println!("{:<13} {}", "account", par.claims().iss);
+    println!("{:<13} {}", "contract", par.contract_id());
+    println!("{:<13} {}", "name", meta.name.as_deref().unwrap_or(""));
+    println!("{:<13} {}", "vendor", meta.vendor);
+    println!("{:<13} {}", "revision", meta.rev.map(|r| r.to_string()).unwrap_or_default());
+    println!("{:<13} {}", "version", meta.ver.as_deref().unwrap_or(""));
+    for target in par.targets() {
+        let hash = meta.target_hashes.get(&target).cloned().unwrap_or_default();
+        let mark = if target == native_target() { " (this machine)" } else { "" };
+        println!("{:<13} {target}{mark} {hash}", "target");
+    }
+    Ok(())
+}
