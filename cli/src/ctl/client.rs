@@ -105,6 +105,13 @@ impl CtlClient {
         let mut gathered = Vec::new();
         let deadline = tokio::time::Instant::now() + self.timeout;
         while let Ok(Some(message)) = tokio::time::timeout_at(deadline, replies.next()).await {
+            // The server answers a publish nobody subscribes to with a 503 status message:
+            // no host will answer, so stop waiting. Other status messages carry no reply.
+            match message.status {
+                Some(status) if status == async_nats::StatusCode::NO_RESPONDERS => break,
+                Some(_) => continue,
+                None => {}
+            }
             match ctl::from_json::<T>(&message.payload) {
                 Ok(value) => gathered.push(value),
                 Err(e) => eprintln!("warning: ignoring a reply on {}: {e}", request.subject),

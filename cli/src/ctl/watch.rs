@@ -39,9 +39,8 @@ pub async fn run(client: &CtlClient, out: &Output, cmd: WatchCommand) -> Result<
         subscriptions.push(client.nats().subscribe(subject.clone()).await.map_err(|e| format!("cannot subscribe to {subject}: {e}"))?);
     }
     client.nats().flush().await.map_err(|e| format!("cannot flush the subscriptions: {e}"))?;
-    if !out.is_json() {
-        eprintln!("Watching {} (Ctrl-C to stop)", streams.join(" and "));
-    }
+    // On stderr in every output mode: says the subscription is live (scripts may wait for it).
+    eprintln!("Watching {} (Ctrl-C to stop)", streams.join(" and "));
     let mut events = futures::stream::select_all(subscriptions);
     let mut printed = 0u64;
     loop {
