@@ -1,0 +1,12 @@
+//! Atoms the NIF returns or sends.
+
+rustler::atoms! {
+    ok,
+    error,
+    not_waiting,
+    bytes,
+    file,
+    reference,
+    wasmhost_event,
+    wasmhost_host_call,
+}
