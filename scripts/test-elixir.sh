@@ -15,6 +15,9 @@ trap 'rm -rf "$tmp"' EXIT
 export HOME="$tmp/home" MIX_HOME="$tmp/mix" HEX_OFFLINE=1
 mkdir -p "$HOME" "$MIX_HOME"
 
+# The update test signs a revision-2 actor with the CLI (target/debug/wasmhost).
+(cd "$root" && cargo build --quiet -p wasmhost-cli)
+
 cd "$root/bindings/elixir"
 echo "== mix test (bindings/elixir)"
 MIX_ENV=test mix test "$@"

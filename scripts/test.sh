@@ -12,5 +12,6 @@ echo "== example actors rebuild byte-identically from source"
 bash examples/actors/build.sh --no-sign
 git diff --exit-code --stat -- examples/actors/unsigned examples/actors/fixtures
 bash scripts/test-interop.sh
+bash scripts/test-elixir.sh
 echo "== the README's main job"
 bash scripts/demo.sh
