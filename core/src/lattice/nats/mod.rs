@@ -38,6 +38,8 @@ const CATCH_UP_WAIT: Duration = Duration::from_secs(5);
 /// How long a starting host waits for NATS before it gives up waiting for the catch-up
 /// (it still joins when the server comes).
 const CONNECT_WAIT: Duration = Duration::from_secs(1);
+/// Pause between attempts of a bucket write while NATS does not answer.
+const WRITE_RETRY: Duration = Duration::from_secs(1);
 /// Longest wait for queued events and the final flush when the host stops.
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(2);
 
@@ -96,6 +98,27 @@ impl NatsTransport {
         Ok(transport)
     }
 
+    /// Runs a bucket write in the background, retrying every second until it succeeds or the
+    /// host stops (the task is aborted with the others).
+    fn spawn_write<F, Fut>(&self, what: String, write: F)
+    where
+        F: Fn() -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<()>> + Send,
+    {
+        let task = tokio::spawn(async move {
+            loop {
+                match write().await {
+                    Ok(()) => return,
+                    Err(e) => tracing::debug!(what, error = %e, "lattice bucket write failed; retrying"),
+                }
+                tokio::time::sleep(WRITE_RETRY).await;
+            }
+        });
+        let mut tasks = self.tasks.lock();
+        tasks.retain(|t| !t.is_finished());
+        tasks.push(task);
+    }
+
     async fn wait_for_catch_up(&self, mut synced: oneshot::Receiver<()>) {
         let started = Instant::now();
         loop {
@@ -141,15 +164,27 @@ impl LatticeTransport for NatsTransport {
         self.data.delete_link(link).await
     }
 
+    /// Known here at once; written to the bucket in the background, retried until NATS answers.
     async fn put_claims(&self, claims: &ActorClaims) -> Result<()> {
         let map = control::lattice_claims_map(claims);
         self.state.claims.write().insert(claims.public_key().to_string(), map.clone());
-        self.data.put_claims(&map).await
+        let data = self.data.clone();
+        self.spawn_write(format!("claims of {}", claims.public_key()), move || {
+            let (data, map) = (data.clone(), map.clone());
+            async move { data.put_claims(&map).await }
+        });
+        Ok(())
     }
 
+    /// Like [`NatsTransport::put_claims`]: local at once, shared in the background.
     async fn put_refmap(&self, image_ref: &str, public_key: &str) -> Result<()> {
         self.state.refmaps.write().insert(image_ref.to_string(), public_key.to_string());
-        self.data.put_refmap(image_ref, public_key).await
+        let (data, image_ref, public_key) = (self.data.clone(), image_ref.to_string(), public_key.to_string());
+        self.spawn_write(format!("refmap of {image_ref}"), move || {
+            let (data, image_ref, public_key) = (data.clone(), image_ref.clone(), public_key.clone());
+            async move { data.put_refmap(&image_ref, &public_key).await }
+        });
+        Ok(())
     }
 
     async fn shutdown(&self) {
