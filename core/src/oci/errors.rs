@@ -17,12 +17,16 @@ pub(crate) struct Context<'a> {
     pub registry: &'a str,
     pub insecure: bool,
     pub anonymous: bool,
+    /// Pushing (hints name `wasmhost push` flags) rather than fetching for a host.
+    pub push: bool,
 }
 
 pub(crate) fn describe(e: OciDistributionError, cx: &Context<'_>) -> RegistryFailure {
-    let Context { reference, registry, insecure, anonymous } = *cx;
+    let Context { reference, registry, insecure, anonymous, push } = *cx;
     let denied = |detail: String| {
-        let hint = if anonymous {
+        let hint = if anonymous && push {
+            "the registry requires credentials: give --user and --password"
+        } else if anonymous {
             "the registry requires credentials: put them with registries.put (Host::put_registry_credentials) or set OCI_REGISTRY, OCI_REGISTRY_USER and OCI_REGISTRY_PASSWORD"
         } else {
             "check the user name and password given for this registry"
@@ -36,6 +40,8 @@ pub(crate) fn describe(e: OciDistributionError, cx: &Context<'_>) -> RegistryFai
             let scheme = if insecure { "plain HTTP" } else { "HTTPS" };
             let hint = if insecure {
                 String::new()
+            } else if push {
+                "; if it serves plain HTTP, use --insecure".to_string()
             } else {
                 "; if it serves plain HTTP, list it in WASMCLOUD_OCI_ALLOWED_INSECURE (HostConfig::oci_allowed_insecure)".to_string()
             };
@@ -59,13 +65,30 @@ pub(crate) fn describe(e: OciDistributionError, cx: &Context<'_>) -> RegistryFai
             }
         }
         OciDistributionError::ServerError { code: 404, .. } => not_found(),
-        OciDistributionError::ServerError { code: code @ (401 | 403), message, .. } => denied(format!("HTTP {code} {}", message.trim())),
-        OciDistributionError::ServerError { code, message, .. } => other(ErrorKind::Transport, format!("HTTP {code} {}", message.trim())),
+        OciDistributionError::ServerError { code: code @ (401 | 403), message, .. } => denied(format!("HTTP {code}{}", body_summary(&message))),
+        OciDistributionError::ServerError { code, message, .. } => other(ErrorKind::Transport, format!("HTTP {code}{}", body_summary(&message))),
         OciDistributionError::DigestError(err) => other(ErrorKind::Transport, format!("digest mismatch: {err}")),
         OciDistributionError::RequestError(err) => other(ErrorKind::Transport, error_chain(&err)),
         err => other(ErrorKind::Transport, err.to_string()),
     };
     RegistryFailure { error, unreachable: false }
+}
+
+/// `: message` of an OCI error body (`{"errors":[{"code","message"}]}`), or of a short plain body.
+fn body_summary(body: &str) -> String {
+    let body = body.trim();
+    if let Ok(value) = serde_json::from_str::<serde_json::Value>(body) {
+        let messages: Vec<String> = value["errors"]
+            .as_array()
+            .map(|errors| errors.iter().filter_map(|e| e["message"].as_str().map(String::from)).collect())
+            .unwrap_or_default();
+        return if messages.is_empty() { String::new() } else { format!(": {}", messages.join("; ")) };
+    }
+    match body.chars().count() {
+        0 => String::new(),
+        n if n <= 200 => format!(": {body}"),
+        _ => format!(": {}...", body.chars().take(200).collect::<String>()),
+    }
 }
 
 /// An error and its sources on one line: reqwest hides the useful part (connection refused, TLS) in them.
@@ -81,4 +104,29 @@ fn error_chain(err: &dyn std::error::Error) -> String {
         source = s.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cx(anonymous: bool) -> Context<'static> {
+        Context { reference: "r:1/echo:1", registry: "r:1", insecure: false, anonymous, push: false }
+    }
+
+    #[test]
+    fn statuses_map_to_kinds_with_hints() {
+        let server = |code: u16, message: &str| OciDistributionError::ServerError { code, url: "u".into(), message: message.into() };
+        let f = describe(server(401, r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#), &cx(true));
+        assert_eq!(f.error.kind(), ErrorKind::Denied);
+        assert!(!f.unreachable);
+        assert!(f.error.message().contains("(HTTP 401: authentication required); the registry requires credentials"), "{}", f.error);
+        let f = describe(server(403, "no"), &cx(false));
+        assert!(f.error.message().contains("check the user name and password"), "{}", f.error);
+        assert_eq!(describe(server(404, ""), &cx(true)).error.kind(), ErrorKind::NotFound);
+        assert_eq!(describe(server(500, &"x".repeat(1000)), &cx(true)).error.kind(), ErrorKind::Transport);
+        assert!(describe(server(500, &"x".repeat(1000)), &cx(true)).error.message().len() < 400);
+        let f = describe(OciDistributionError::UnauthorizedError { url: "u".into() }, &cx(true));
+        assert_eq!(f.error.kind(), ErrorKind::Denied);
+    }
 }

@@ -21,6 +21,7 @@ pub(crate) struct RegistryClient {
     original: String,
     auth: RegistryAuth,
     insecure: bool,
+    pushing: bool,
 }
 
 impl RegistryClient {
@@ -33,7 +34,7 @@ impl RegistryClient {
             read_timeout: Some(Duration::from_secs(60)),
             ..Default::default()
         };
-        RegistryClient { client: Client::new(config), reference, original: original.to_string(), auth, insecure }
+        RegistryClient { client: Client::new(config), reference, original: original.to_string(), auth, insecure, pushing: false }
     }
 
     fn failure(&self, e: oci_client::errors::OciDistributionError) -> RegistryFailure {
@@ -44,6 +45,7 @@ impl RegistryClient {
                 registry: self.reference.registry(),
                 insecure: self.insecure,
                 anonymous: matches!(self.auth, RegistryAuth::Anonymous),
+                push: self.pushing,
             },
         )
     }
@@ -94,7 +96,8 @@ impl RegistryClient {
     }
 
     /// Pushes `data` as a one-layer artifact of `kind`; returns the manifest URL.
-    pub(crate) async fn push(&self, data: Vec<u8>, kind: ArtifactKind) -> Result<String, Error> {
+    pub(crate) async fn push(mut self, data: Vec<u8>, kind: ArtifactKind) -> Result<String, Error> {
+        self.pushing = true;
         let layer = ImageLayer::new(data, kind.layer_media_type().to_string(), None);
         let config = Config::new(b"{}".to_vec(), kind.config_media_type().to_string(), None);
         let manifest = OciImageManifest::build(std::slice::from_ref(&layer), &config, None);
