@@ -21,3 +21,10 @@ mkdir -p "$HOME" "$MIX_HOME"
 cd "$root/bindings/elixir"
 echo "== mix test (bindings/elixir)"
 MIX_ENV=test mix test "$@"
+
+echo "== examples/elixir (mix run run.exs)"
+cd "$root/examples/elixir"
+out=$(mix run run.exs)
+printf '%s\n' "$out"
+grep -q 'kvcounter GET / -> {"counter":2}' <<<"$out"
+grep -q 'event host_stopped' <<<"$out"
