@@ -13,7 +13,8 @@ defmodule Wasmhost.LatticeTest do
     assert %{} = hosts = Lattice.hosts(lattice)
     assert %{friendly_name: "lattice-host", labels: %{"zone" => "z1"}} = hosts[host.id]
     assert [%{name: "Pong", count: 1}] = Map.values(Lattice.actors(lattice))
-    assert %{{_, "wasmcloud:keyvalue", "default"} => %{provider_id: "VP"}} = Lattice.links(lattice)
+    echo_key = echo_key()
+    assert %{{^echo_key, "wasmcloud:keyvalue", "default"} => %{provider_id: "VP"}} = Lattice.links(lattice)
 
     Wasmhost.start_actor!(host, actor_path("echo"), count: 2, annotations: %{"a" => "1"})
     eventually(fn -> match?(%{count: 2}, Lattice.actors(lattice)[echo_key()]) end)
