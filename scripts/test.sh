@@ -13,5 +13,6 @@ bash examples/actors/build.sh --no-sign
 git diff --exit-code --stat -- examples/actors/unsigned examples/actors/fixtures
 bash scripts/test-interop.sh
 bash scripts/test-elixir.sh
+bash scripts/test-python.sh
 echo "== the README's main job"
 bash scripts/demo.sh

@@ -138,17 +138,8 @@ impl PyHost {
         if let Some(v) = enable_invocation_events {
             config.enable_invocation_events = v;
         }
-        let wants_lattice = config.nats.is_some();
         let started = py.detach(|| runtime().block_on(Host::start(config)));
-        match started {
-            Ok(host) => Ok(PyHost { host }),
-            // The core has no NATS transport yet and refuses the setting as invalid input; for a
-            // Python caller the lattice is what is unavailable. Message unchanged.
-            Err(e) if wants_lattice && e.kind() == ErrorKind::InvalidInput && e.message().contains("NATS lattice transport") => {
-                Err(exception(py, ErrorKind::Transport, e.message()))
-            }
-            Err(e) => Err(to_py(py, &e)),
-        }
+        Ok(PyHost { host: started.py_err(py)? })
     }
 
     /// The host's public key (N...).

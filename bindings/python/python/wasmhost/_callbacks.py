@@ -4,6 +4,7 @@ module runs on the host's worker threads."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import inspect
 import logging
 from typing import Any, Awaitable, Callable, Optional, Union
@@ -29,9 +30,19 @@ def run_to_value(result: Awaitish, loop: Optional[asyncio.AbstractEventLoop]) ->
     callback was registered from), else on a fresh loop in this worker thread."""
     if not inspect.isawaitable(result):
         return result
-    if loop is not None and loop.is_running() and not loop.is_closed():
-        return asyncio.run_coroutine_threadsafe(_await(result), loop).result()
-    return asyncio.run(_await(result))
+    if loop is None or loop.is_closed() or not loop.is_running():
+        return asyncio.run(_await(result))
+    future = asyncio.run_coroutine_threadsafe(_await(result), loop)
+    while True:
+        # Wait in slices: a loop that stops meanwhile would never run the coroutine.
+        done, _ = concurrent.futures.wait([future], timeout=0.1)
+        if done:
+            return future.result()
+        if not loop.is_running():
+            future.cancel()
+            if inspect.iscoroutine(result):
+                result.close()
+            raise RuntimeError("the event loop this async callback belongs to has stopped")
 
 
 def adapt(callback: Callable[..., Awaitish]) -> Callable[..., Any]:

@@ -137,8 +137,7 @@ class Host:
     """An embedded wasmhost: runs actors, answers their capability calls, publishes events.
 
     ``Host()`` runs an embedded lattice of one host in this process, no server needed.
-    ``nats_url=`` (or ``from_env=True`` with ``WASMCLOUD_*`` variables) asks for a NATS lattice,
-    which this build refuses with ``LatticeError``. Use it as ``with Host() as host:`` or
+    ``nats_url=`` (or ``from_env=True`` with ``WASMCLOUD_*`` variables) joins a NATS lattice. Use it as ``with Host() as host:`` or
     ``async with Host() as host:``; a host that is garbage-collected without ``stop()`` stops in
     the background.
     """
