@@ -96,27 +96,33 @@ async fn run_async(args: UpArgs) -> Result<(), String> {
         None => "embedded lattice".to_string(),
     };
     let host = Host::start(config).await.map_err(|e| e.to_string())?;
-    // First line of stdout, read by scripts and tests: `host_id: N...`.
-    println!("host_id: {}", host.id());
-    println!("friendly_name: {}", host.friendly_name());
-    println!("cluster_key: {}", host.cluster_key());
-    println!("lattice: {}", host.lattice());
-    let _ = std::io::stdout().flush();
-    eprintln!("wasmhost up: host {} running in the {mode}; Ctrl-C stops it", host.id());
+    // First line of stdout, read by scripts and tests: `host_id: N...`. Write errors (a closed
+    // pipe) must not take the host down, hence `say` instead of println!.
+    say(&format!("host_id: {}", host.id()));
+    say(&format!("friendly_name: {}", host.friendly_name()));
+    say(&format!("cluster_key: {}", host.cluster_key()));
+    say(&format!("lattice: {}", host.lattice()));
+    let _ = writeln!(std::io::stderr(), "wasmhost up: host {} running in the {mode}; Ctrl-C stops it", host.id());
     for reference in &args.actors {
         let source = ActorSource::parse(reference);
         match host.start_actor(source, 1, HashMap::new()).await {
-            Ok(info) => println!("actor: {} {}", info.public_key, reference),
-            Err(e) => eprintln!("wasmhost up: cannot start {reference}: {e}"),
+            Ok(info) => say(&format!("actor: {} {}", info.public_key, reference)),
+            Err(e) => let _ = writeln!(std::io::stderr(), "wasmhost up: cannot start {reference}: {e}"),
         }
     }
-    let _ = std::io::stdout().flush();
     wait_for_stop(&host).await;
     if !host.is_stopped() {
         host.stop().await.map_err(|e| e.to_string())?;
     }
-    eprintln!("wasmhost up: host {} stopped", host.id());
+    let _ = writeln!(std::io::stderr(), "wasmhost up: host {} stopped", host.id());
     Ok(())
+}
+
+/// Prints a line to stdout and flushes; ignores a stdout nobody reads any more.
+fn say(line: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
 }
 
 /// Returns on SIGINT, SIGTERM, or when the host was stopped by a control-interface `stop`.

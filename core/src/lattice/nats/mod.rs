@@ -37,7 +37,7 @@ use state::LatticeState;
 const CATCH_UP_WAIT: Duration = Duration::from_secs(5);
 /// How long a starting host waits for NATS before it gives up waiting for the catch-up
 /// (it still joins when the server comes).
-const CONNECT_WAIT: Duration = Duration::from_secs(1);
+const CONNECT_WAIT: Duration = Duration::from_secs(3);
 /// Pause between attempts of a bucket write while NATS does not answer.
 const WRITE_RETRY: Duration = Duration::from_secs(1);
 /// Longest wait for queued events and the final flush when the host stops.
@@ -123,7 +123,7 @@ impl NatsTransport {
         let started = Instant::now();
         loop {
             tokio::select! {
-                _ = &mut synced => return,
+                _ = &mut synced => break,
                 _ = tokio::time::sleep(Duration::from_millis(50)) => {}
             }
             let connected = self.ctl.connection_state() == async_nats::connection::State::Connected;
@@ -131,6 +131,10 @@ impl NatsTransport {
                 tracing::warn!(lattice = %self.lattice, "lattice state not loaded yet; the host starts now and catches up when NATS answers");
                 return;
             }
+        }
+        // The server has seen our subscriptions once the flush returns: the host answers from now on.
+        for client in [&self.ctl, &self.rpc] {
+            let _ = tokio::time::timeout(SHUTDOWN_WAIT, client.flush()).await;
         }
     }
 }

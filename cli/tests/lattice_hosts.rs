@@ -1,0 +1,195 @@
+//! Three `wasmhost up` processes in one NATS lattice (a real nats-server with JetStream), driven by
+//! a plain NATS client the way a 2022 control client does: discovery, auctions with label
+//! constraints, starting and scaling actors across hosts, a call that crosses hosts, shared links
+//! seen by a host started afterwards, stop by command and by SIGTERM.
+
+#[path = "../../core/tests/lattice_support/mod.rs"]
+mod lattice_support;
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use futures::StreamExt;
+use lattice_support::*;
+use nkeys::KeyPair;
+use wasmhost::protocol::ctl::{ActorAuctionAck, HostInventory, HostPing, LinkDefinitionList};
+use wasmhost::protocol::events::CloudEvent;
+use wasmhost::protocol::rpc::{Invocation, InvocationResponse, LinkDefinition, WasmCloudEntity};
+use wasmhost::protocol::subjects;
+
+const ECHO_PK: &str = "MAWRVJG6CAWBKNCQHRGGQAA3WC2JKG5QXLPXPDUB7XISKAMN5KNWYJ75";
+const PINGER_PK: &str = "MAUJCX4BIOUCE5BGKCLKNRIT7FXES2W7WIYLTPW6LZNZHNVPL4RY4XTY";
+const PONG_PK: &str = "MCE5UWMI34OWVSPGTA5D6QHG2W67RNDPRK6XYJ54S67OYNIWHOKVK3ZO";
+
+fn actor_ref(name: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("../examples/actors/{name}.wasm"));
+    format!("file://{}", path.canonicalize().unwrap().display())
+}
+
+/// One `wasmhost up` child; killed on drop if still running.
+struct UpProcess {
+    child: Child,
+    id: String,
+}
+
+impl UpProcess {
+    fn start(url: &str, lattice: &str, cluster: &KeyPair, zone: &str) -> UpProcess {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_wasmhost"))
+            .args(["up", "--nats-url", url, "--lattice", lattice, "--label", &format!("zone={zone}")])
+            .args(["--cluster-seed", &cluster.seed().unwrap()])
+            .env_remove("WASMCLOUD_LATTICE_PREFIX")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("wasmhost up starts");
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        stdout.read_line(&mut first).unwrap();
+        // Keep reading so the host never writes into a closed pipe.
+        std::thread::spawn(move || for _ in stdout.lines() {});
+        let id = first.trim().strip_prefix("host_id: ").unwrap_or_else(|| panic!("unexpected first line {first:?}")).to_string();
+        UpProcess { child, id }
+    }
+
+    fn sigterm(&self) {
+        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits up to 15 s for the process to exit; its exit status.
+    fn wait_exit(&mut self) -> std::process::ExitStatus {
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(std::time::Instant::now() < deadline, "wasmhost up {} did not exit", self.id);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for UpProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn inventory(client: &async_nats::Client, p: &str, host: &str) -> HostInventory {
+    serde_json::from_slice(&request(client, subjects::host_inventory(p, host), "").await).unwrap()
+}
+
+/// Instances of `actor` on `host` (0 when absent).
+async fn instances(client: &async_nats::Client, p: &str, host: &str, actor: &str) -> usize {
+    inventory(client, p, host).await.actors.iter().find(|a| a.id == actor).map_or(0, |a| a.instances.len())
+}
+
+async fn wait_instances(client: &async_nats::Client, p: &str, host: &str, actor: &str, n: usize) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while instances(client, p, host, actor).await != n {
+        assert!(std::time::Instant::now() < deadline, "{actor} never had {n} instances on {host}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn invoke(client: &async_nats::Client, lattice: &str, cluster: &KeyPair, target: &str, op: &str, payload: &[u8]) -> InvocationResponse {
+    let inv = Invocation::new_signed(cluster, WasmCloudEntity::actor(PINGER_PK), WasmCloudEntity::actor(target), op, payload.to_vec(), &KeyPair::new_server().public_key()).unwrap();
+    InvocationResponse::decode(&request(client, subjects::actor_rpc(lattice, target), inv.encode()).await).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn three_host_processes_form_one_lattice() {
+    let nats = NatsServer::start();
+    let lattice = unique_lattice("procs");
+    let cluster = KeyPair::new_cluster();
+    let a = UpProcess::start(&nats.url(), &lattice, &cluster, "a");
+    let b = UpProcess::start(&nats.url(), &lattice, &cluster, "b");
+    let mut c = UpProcess::start(&nats.url(), &lattice, &cluster, "c");
+    let client = client(&nats.url()).await;
+    let p = subjects::ctl_prefix("wasmbus.ctl", &lattice);
+
+    // Discovery: every host answers ping.hosts.
+    let pings: Vec<HostPing> = gather(&client, subjects::ping_hosts(&p), "", Duration::from_secs(1)).await.iter().map(|b| serde_json::from_slice(b).unwrap()).collect();
+    let mut ids: Vec<_> = pings.iter().map(|p| p.id.clone()).collect();
+    ids.sort();
+    let mut expected = vec![a.id.clone(), b.id.clone(), c.id.clone()];
+    expected.sort();
+    assert_eq!(ids, expected);
+    assert!(pings.iter().all(|p| p.lattice_prefix == lattice && p.issuer == cluster.public_key()));
+
+    // Auction with a label constraint: only zone b qualifies.
+    let auction = format!(r#"{{"actor_ref":"{}","constraints":{{"zone":"b"}}}}"#, actor_ref("echo"));
+    let acks: Vec<ActorAuctionAck> = gather(&client, subjects::auction_actor(&p), auction, Duration::from_secs(1)).await.iter().map(|b| serde_json::from_slice(b).unwrap()).collect();
+    assert_eq!(acks.iter().map(|a| a.host_id.as_str()).collect::<Vec<_>>(), vec![b.id.as_str()]);
+
+    // Start echo and pong on the auction's winner, pinger on A.
+    for (host, name) in [(&b.id, "echo"), (&b.id, "pong"), (&a.id, "pinger")] {
+        let la = format!(r#"{{"actor_ref":"{}","host_id":"{host}","count":1}}"#, actor_ref(name));
+        assert!(ack(&request(&client, subjects::host_command(&p, host, "la"), la).await).accepted);
+    }
+    wait_instances(&client, &p, &b.id, ECHO_PK, 1).await;
+    wait_instances(&client, &p, &b.id, PONG_PK, 1).await;
+    wait_instances(&client, &p, &a.id, PINGER_PK, 1).await;
+
+    // pinger on A calls echo (by key) and pong (by alias) on B.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let response = invoke(&client, &lattice, &cluster, PINGER_PK, "Pinger.Ping", ECHO_PK.as_bytes()).await;
+        if response.error.is_none() {
+            assert_eq!(String::from_utf8(response.msg).unwrap(), r#"{"by_alias":"pong:ping","by_key":"ping"}"#);
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{response:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Scale across hosts: echo up to 2 on C (started from the ref), down to 0 on B; still served.
+    let scale = |host: &str, count: u16| format!(r#"{{"actor_id":"{ECHO_PK}","actor_ref":"{}","count":{count},"host_id":"{host}"}}"#, actor_ref("echo"));
+    assert!(ack(&request(&client, subjects::host_command(&p, &c.id, "scale"), scale(&c.id, 2)).await).accepted);
+    wait_instances(&client, &p, &c.id, ECHO_PK, 2).await;
+    assert!(ack(&request(&client, subjects::host_command(&p, &b.id, "scale"), scale(&b.id, 0)).await).accepted);
+    wait_instances(&client, &p, &b.id, ECHO_PK, 0).await;
+    let response = invoke(&client, &lattice, &cluster, ECHO_PK, "Echo.Echo", b"from C").await;
+    assert_eq!((response.error, response.msg), (None, b"from C".to_vec()));
+
+    // A link put through the control interface is seen by a host started afterwards: once the
+    // others are gone, only D can answer get.links.
+    let link = LinkDefinition { actor_id: ECHO_PK.into(), provider_id: "VAG3QITQQ2ODAOWB5TTQSDJ53XK3SHBEIFNK4AYJ5RKAX2UNSCAPHA5M".into(), link_name: "default".into(), contract_id: "wasmcloud:keyvalue".into(), values: Default::default() };
+    assert!(ack(&request(&client, subjects::linkdefs_put(&p), link.to_json()).await).accepted);
+    let mut d = UpProcess::start(&nats.url(), &lattice, &cluster, "d");
+
+    // Stop A and B by command, C by SIGTERM; each says host_stopped and exits cleanly.
+    let mut events = client.subscribe(subjects::events(&lattice)).await.unwrap();
+    client.flush().await.unwrap();
+    let mut stopped = Vec::new();
+    for host in [&a, &b] {
+        let stop = format!(r#"{{"host_id":"{}"}}"#, host.id);
+        assert!(ack(&request(&client, subjects::host_command(&p, &host.id, "stop"), stop).await).accepted);
+    }
+    c.sigterm();
+    assert!(c.wait_exit().success());
+    while stopped.len() < 3 {
+        let msg = tokio::time::timeout(Duration::from_secs(15), events.next()).await.expect("host_stopped events").unwrap();
+        let event = CloudEvent::from_json_bytes(&msg.payload).unwrap();
+        if event.short_type() == "host_stopped" {
+            stopped.push(event.source.clone());
+        }
+    }
+    stopped.sort();
+    let mut expected = vec![a.id.clone(), b.id.clone(), c.id.clone()];
+    expected.sort();
+    assert_eq!(stopped, expected);
+    let mut a = a;
+    let mut b = b;
+    assert!(a.wait_exit().success() && b.wait_exit().success());
+
+    let pings = gather(&client, subjects::ping_hosts(&p), "", Duration::from_secs(1)).await;
+    assert_eq!(pings.len(), 1, "only D is left");
+    let links: LinkDefinitionList = serde_json::from_slice(&request(&client, subjects::get_links(&p), "").await).unwrap();
+    assert_eq!(links.links, vec![link]);
+    d.sigterm();
+    assert!(d.wait_exit().success());
+}
