@@ -286,3 +286,47 @@ fn tamper(par_gz: &[u8]) -> Vec<u8> {
     }
     builder.into_inner().unwrap()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn digest_pinned_references_start_without_the_registry_once_cached() {
+    let mut registry = Registry::start();
+    let cache = TempDir::new("oci-cache");
+    let url = push(&registry.reference("examples/echo:0.4.0"), example_actor("echo"), ArtifactKind::Actor, &insecure()).await.unwrap();
+    let digest = url.rsplit('/').next().unwrap().to_string();
+    assert!(digest.starts_with("sha256:"), "{url}");
+    let pinned = registry.reference(&format!("examples/echo@{digest}"));
+    let host = Host::start(config(&registry, &cache)).await.unwrap();
+    let actor = host.start_actor(ActorSource::parse(&pinned), 1, none()).await.expect("start by digest");
+    host.stop().await.unwrap();
+    registry.stop();
+    let again = Host::start(config(&registry, &cache)).await.unwrap();
+    assert_eq!(again.start_actor(ActorSource::parse(&pinned), 1, none()).await.unwrap().public_key, actor.public_key);
+    again.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bytes_altered_inside_the_registry_fail_the_digest_check() {
+    let registry = Registry::start();
+    let cache = TempDir::new("oci-cache");
+    let module = example_actor("echo");
+    let reference = registry.reference("examples/echo:0.5.0");
+    push(&reference, module.clone(), ArtifactKind::Actor, &insecure()).await.unwrap();
+    // Flip one byte of the stored layer (same size), as a corrupted or malicious registry would.
+    let hex = {
+        use sha2::Digest;
+        data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(&module))
+    };
+    let stored = registry.blob_data_path(&hex);
+    let mut bytes = std::fs::read(&stored).expect("layer in the registry's storage");
+    bytes[100] ^= 0xff;
+    std::fs::write(&stored, bytes).unwrap();
+
+    let (host, mut events) = Host::start_with_events(config(&registry, &cache)).await.unwrap();
+    let err = host.start_actor(ActorSource::parse(&reference), 1, none()).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Transport, "{err}");
+    assert!(err.message().contains("digest mismatch"), "{err}");
+    let failed = drain(&mut events, Duration::from_millis(300)).await.into_iter().find(|(k, _)| k == "actor_start_failed").unwrap();
+    assert!(failed.1["error"].as_str().unwrap().contains("digest mismatch"));
+    assert_eq!(cached_blobs(&cache), 0, "nothing unverified is cached");
+    host.stop().await.unwrap();
+}

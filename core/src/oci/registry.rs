@@ -75,7 +75,14 @@ impl RegistryClient {
         let mut data = Vec::with_capacity(layer.size.clamp(0, 64 << 20) as usize);
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|e| {
-                self.plain(Error::new(ErrorKind::Transport, format!("download of `{}` was interrupted: {e}", self.original)))
+                // oci-client checks the digest as the stream ends and reports a mismatch as an I/O error.
+                let mismatch = e.get_ref().is_some_and(|inner| inner.is::<oci_client::errors::DigestError>() || inner.to_string().contains("Invalid digest"));
+                let message = if mismatch {
+                    format!("digest mismatch for `{}`: the registry sent bytes that do not hash to {} ({e})", self.original, layer.digest)
+                } else {
+                    format!("download of `{}` was interrupted: {e}", self.original)
+                };
+                self.plain(Error::new(ErrorKind::Transport, message))
             })?;
             if (data.len() + chunk.len()) as u64 > max_bytes {
                 return Err(self.plain(Error::invalid(format!(

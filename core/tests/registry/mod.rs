@@ -94,6 +94,11 @@ impl Registry {
         }
     }
 
+    /// Where the registry keeps the bytes of blob `sha256:{hex}` (distribution's filesystem layout).
+    pub fn blob_data_path(&self, hex: &str) -> PathBuf {
+        self.dir.path().join("data/docker/registry/v2/blobs/sha256").join(&hex[..2]).join(hex).join("data")
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default()
     }
