@@ -107,7 +107,9 @@ async fn run_async(args: UpArgs) -> Result<(), String> {
         let source = ActorSource::parse(reference);
         match host.start_actor(source, 1, HashMap::new()).await {
             Ok(info) => say(&format!("actor: {} {}", info.public_key, reference)),
-            Err(e) => let _ = writeln!(std::io::stderr(), "wasmhost up: cannot start {reference}: {e}"),
+            Err(e) => {
+                let _ = writeln!(std::io::stderr(), "wasmhost up: cannot start {reference}: {e}");
+            }
         }
     }
     wait_for_stop(&host).await;
