@@ -330,3 +330,38 @@ async fn bytes_altered_inside_the_registry_fail_the_digest_check() {
     assert_eq!(cached_blobs(&cache), 0, "nothing unverified is cached");
     host.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hosts_fetching_into_one_cache_at_once_both_start() {
+    let registry = Registry::start();
+    let cache = TempDir::new("oci-cache");
+    let reference = push_actor(&registry, "examples/echo:0.6.0").await;
+    let (a, b) = tokio::join!(Host::start(config(&registry, &cache)), Host::start(config(&registry, &cache)));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let (ra, rb) = tokio::join!(
+        a.start_actor(ActorSource::parse(&reference), 1, none()),
+        b.start_actor(ActorSource::parse(&reference), 1, none())
+    );
+    assert_eq!(ra.unwrap().public_key, rb.unwrap().public_key);
+    assert_eq!(cached_blobs(&cache), 1);
+    assert_eq!(std::fs::read_dir(cache.path().join("tmp")).unwrap().count(), 0, "no temporary files left");
+    a.stop().await.unwrap();
+    b.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cache_stays_within_its_bound() {
+    let registry = Registry::start();
+    let cache = TempDir::new("oci-cache");
+    let echo = push_actor(&registry, "examples/echo:0.7.0").await;
+    let pong = registry.reference("examples/pong:0.7.0");
+    push(&pong, example_actor("pong"), ArtifactKind::Actor, &insecure()).await.unwrap();
+    let bound = example_actor("echo").len() as u64 + 1000;
+    let host = Host::start(HostConfig { oci_cache_max_bytes: bound, ..config(&registry, &cache) }).await.unwrap();
+    host.start_actor(ActorSource::parse(&echo), 1, none()).await.unwrap();
+    host.start_actor(ActorSource::parse(&pong), 1, none()).await.unwrap();
+    let total: u64 = std::fs::read_dir(cache.path().join("blobs/sha256")).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum();
+    assert!(total <= bound, "{total} > {bound}");
+    assert_eq!(cached_blobs(&cache), 1, "the older module was evicted");
+    host.stop().await.unwrap();
+}
