@@ -68,8 +68,9 @@ pub extern "C" fn wasmhost_actor_start_file(
 }
 
 /// Like wasmhost_actor_start_bytes(), from a reference: `file:///abs/path.wasm`, an existing
-/// `.wasm` path, or an OCI reference (`registry:5000/echo:0.1.0`). This build of the host cannot
-/// fetch OCI references yet: they fail with WASMHOST_ERR_NOT_FOUND.
+/// `.wasm` path, or an OCI reference (`registry:5000/echo:0.1.0`, fetched and cached by the host;
+/// WASMHOST_ERR_TRANSPORT when the registry cannot be reached, WASMHOST_ERR_NOT_FOUND when it has no
+/// such image). Blocking, including the download.
 #[no_mangle]
 pub extern "C" fn wasmhost_actor_start_ref(
     host: *const wasmhost_host_t,

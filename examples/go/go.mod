@@ -1,0 +1,3 @@
+module wasmhost.example/go
+
+go 1.19

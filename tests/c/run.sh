@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Runs the C API tests: checks the exported symbols of libwasmhost.so, compiles the header as C11
+# and C++17, signs the extra test modules with the wasmhost CLI, then runs test_api plainly, under
+# valgrind (no definite leaks, no memory errors) and with AddressSanitizer.
+#
+# Usage: tests/c/run.sh [PROFILE]   (debug by default; the library must be built: cargo build -p wasmhost-ffi)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+profile=${1:-debug}
+libdir="$root/target/$profile"
+cli="$libdir/wasmhost"
+[ -f "$libdir/libwasmhost.so" ] || { echo "run.sh: $libdir/libwasmhost.so is missing: cargo build -p wasmhost-ffi" >&2; exit 1; }
+[ -x "$cli" ] || { echo "run.sh: $cli is missing: cargo build -p wasmhost-cli" >&2; exit 1; }
+
+echo "== exported symbols: only wasmhost_*"
+others=$(nm -D --defined-only "$libdir/libwasmhost.so" | awk '{print $3}' | grep -v '^wasmhost_' || true)
+if [ -n "$others" ]; then echo "unexpected exports:"; echo "$others"; exit 1; fi
+count=$(nm -D --defined-only "$libdir/libwasmhost.so" | grep -c ' wasmhost_')
+soname=$(readelf -d "$libdir/libwasmhost.so" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
+echo "$count functions exported, soname $soname"
+[ "$soname" = "libwasmhost.so.0" ] || { echo "unexpected soname $soname"; exit 1; }
+pkg=$(PKG_CONFIG_PATH="$libdir" pkg-config --static --libs wasmhost)
+echo "pkg-config --static --libs wasmhost: $pkg"
+case "$pkg" in *-lwasmhost*-lpthread*) ;; *) echo "wasmhost.pc lacks the static private libs"; exit 1 ;; esac
+
+echo "== build (C11 and C++17 header checks, tests, ASan tests)"
+make -s -C "$here" PROFILE="$profile" all
+
+echo "== sign the extra test modules"
+signed=$(mktemp -d)
+trap 'rm -rf "$signed"' EXIT
+keys="$root/examples/actors/keys"
+"$cli" claims sign "$root/examples/actors/unsigned/echo.wasm" --name Echo --cap wasmcloud:httpserver --rev 2 --ver 0.2.0 \
+    --issuer "$keys/account.nk" --subject "$keys/echo.nk" -o "$signed/echo_rev2.wasm" >/dev/null
+for fixture in trap loop; do
+    "$cli" claims sign "$root/examples/actors/fixtures/$fixture.wasm" --name "$fixture" -o "$signed/$fixture.wasm" >/dev/null
+done
+
+actors="$root/examples/actors"
+echo "== test_api"
+"$here/test_api" "$actors" "$signed"
+echo "== test_api under valgrind"
+valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite \
+    --suppressions="$here/valgrind.supp" "$here/test_api" "$actors" "$signed"
+echo "== test_api with AddressSanitizer"
+# Leak detection stays on; the library's own allocations are not instrumented.
+ASAN_OPTIONS=detect_leaks=1 "$here/test_api_asan" "$actors" "$signed"
+echo "C API tests: all passed (plain, valgrind, ASan)"
