@@ -35,23 +35,32 @@ pub async fn run(client: &CtlClient, out: &Output, args: CallArgs) -> Result<(),
     let invocation = build_invocation(&args)?;
     let subject = subjects::actor_rpc(client.lattice(), &args.actor_id);
     let reply = client.request_bytes(&subject, invocation.encode()).await?;
-    let response = InvocationResponse::decode(&reply).map_err(|e| format!("unexpected reply on {subject}: {e}"))?;
+    let response = InvocationResponse::decode(&reply)
+        .map_err(|e| format!("unexpected reply on {subject}: {e}"))?;
     let msg = reply_payload(&args.actor_id, response)?;
     if args.raw {
-        std::io::stdout().write_all(&msg).map_err(|e| format!("cannot write the reply: {e}"))?;
+        std::io::stdout()
+            .write_all(&msg)
+            .map_err(|e| format!("cannot write the reply: {e}"))?;
         return Ok(());
     }
     let described = describe_reply(&args.operation, &msg);
-    out.result(&described, || serde_json::to_string_pretty(&described).unwrap_or_default());
+    out.result(&described, || {
+        serde_json::to_string_pretty(&described).unwrap_or_default()
+    });
     Ok(())
 }
 
 /// Checks the actor id and seed, encodes the payload and signs the invocation.
 fn build_invocation(args: &CallArgs) -> Result<Invocation, String> {
     if !(args.actor_id.starts_with('M') && args.actor_id.len() == 56) {
-        return Err(format!("'{}' is not an actor id (56 characters starting with M)", args.actor_id));
+        return Err(format!(
+            "'{}' is not an actor id (56 characters starting with M)",
+            args.actor_id
+        ));
     }
-    let cluster = KeyPair::from_seed(args.cluster_seed.trim()).map_err(|e| format!("invalid cluster seed: {e}"))?;
+    let cluster = KeyPair::from_seed(args.cluster_seed.trim())
+        .map_err(|e| format!("invalid cluster seed: {e}"))?;
     let payload = encode_payload(&args.operation, args.data.as_deref(), args.raw)?;
     // A fresh server key stands in for the host id wash put there; hosts only check its shape.
     let host_id = KeyPair::new_server().public_key();
@@ -100,27 +109,43 @@ mod tests {
 
     #[test]
     fn invocations_are_signed_by_the_cluster_seed_and_validate() {
-        let invocation = Invocation::decode(&build_invocation(&args(ACTOR, CLUSTER_SEED)).unwrap().encode()).unwrap();
+        let invocation = Invocation::decode(
+            &build_invocation(&args(ACTOR, CLUSTER_SEED))
+                .unwrap()
+                .encode(),
+        )
+        .unwrap();
         invocation.validate(&[CLUSTER_PK.to_string()]).unwrap();
         assert_eq!(invocation.msg, b"hello");
         assert_eq!(invocation.target, WasmCloudEntity::actor(ACTOR));
         assert_eq!(invocation.origin.contract_id, "");
-        assert!(invocation.validate(&[KeyPair::new_cluster().public_key()]).is_err());
+        assert!(invocation
+            .validate(&[KeyPair::new_cluster().public_key()])
+            .is_err());
     }
 
     #[test]
     fn bad_actor_ids_and_seeds_are_clear_errors() {
-        assert!(build_invocation(&args("echo", CLUSTER_SEED)).unwrap_err().contains("not an actor id"));
-        assert!(build_invocation(&args(ACTOR, "SCnotaseed")).unwrap_err().contains("invalid cluster seed"));
+        assert!(build_invocation(&args("echo", CLUSTER_SEED))
+            .unwrap_err()
+            .contains("not an actor id"));
+        assert!(build_invocation(&args(ACTOR, "SCnotaseed"))
+            .unwrap_err()
+            .contains("invalid cluster seed"));
     }
 
     #[test]
     fn reply_errors_and_chunked_replies_are_reported() {
-        assert_eq!(reply_payload(ACTOR, InvocationResponse::success("i", b"ok".to_vec())).unwrap(), b"ok");
+        assert_eq!(
+            reply_payload(ACTOR, InvocationResponse::success("i", b"ok".to_vec())).unwrap(),
+            b"ok"
+        );
         let err = reply_payload(ACTOR, InvocationResponse::failure("i", "boom")).unwrap_err();
         assert!(err.contains("boom"), "{err}");
         let mut chunked = InvocationResponse::success("i", Vec::new());
         chunked.content_length = Some(2_000_000);
-        assert!(reply_payload(ACTOR, chunked).unwrap_err().contains("chunked"));
+        assert!(reply_payload(ACTOR, chunked)
+            .unwrap_err()
+            .contains("chunked"));
     }
 }

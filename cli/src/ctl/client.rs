@@ -101,7 +101,10 @@ impl CtlClient {
             .publish_with_reply(request.subject.clone(), inbox, request.body.into())
             .await
             .map_err(|e| format!("cannot publish on {}: {e}", request.subject))?;
-        self.nats.flush().await.map_err(|e| format!("cannot flush to {}: {e}", self.url))?;
+        self.nats
+            .flush()
+            .await
+            .map_err(|e| format!("cannot flush to {}: {e}", self.url))?;
         let mut gathered = Vec::new();
         let deadline = tokio::time::Instant::now() + self.timeout;
         while let Ok(Some(message)) = tokio::time::timeout_at(deadline, replies.next()).await {

@@ -59,13 +59,25 @@ pub async fn discover_hosts(client: &CtlClient) -> Result<Vec<HostPing>, String>
 fn hosts_table(hosts: &[HostPing]) -> String {
     let rows: Vec<Vec<String>> = hosts
         .iter()
-        .map(|h| vec![h.id.clone(), h.friendly_name.clone(), h.uptime_human.clone(), pairs(&h.labels)])
+        .map(|h| {
+            vec![
+                h.id.clone(),
+                h.friendly_name.clone(),
+                h.uptime_human.clone(),
+                pairs(&h.labels),
+            ]
+        })
         .collect();
     table(&["HOST ID", "NAME", "UPTIME", "LABELS"], &rows)
 }
 
 fn inventory_table(inv: &HostInventory) -> String {
-    let mut sections = vec![format!("Host {} ({})\nLabels: {}", inv.host_id, inv.friendly_name, pairs(&inv.labels))];
+    let mut sections = vec![format!(
+        "Host {} ({})\nLabels: {}",
+        inv.host_id,
+        inv.friendly_name,
+        pairs(&inv.labels)
+    )];
     let actors: Vec<Vec<String>> = inv
         .actors
         .iter()
@@ -98,17 +110,30 @@ fn inventory_table(inv: &HostInventory) -> String {
     sections.push(if providers.is_empty() {
         "No providers.".to_string()
     } else {
-        table(&["PROVIDER ID", "LINK NAME", "NAME", "IMAGE REF"], &providers)
+        table(
+            &["PROVIDER ID", "LINK NAME", "NAME", "IMAGE REF"],
+            &providers,
+        )
     });
     sections.join("\n\n")
 }
 
 fn claims_table(claims: &GetClaimsResponse) -> String {
-    let field = |m: &std::collections::HashMap<String, String>, k: &str| m.get(k).cloned().unwrap_or_default();
+    let field = |m: &std::collections::HashMap<String, String>, k: &str| {
+        m.get(k).cloned().unwrap_or_default()
+    };
     let mut rows: Vec<Vec<String>> = claims
         .claims
         .iter()
-        .map(|c| vec![field(c, "sub"), field(c, "name"), field(c, "iss"), field(c, "rev"), field(c, "caps")])
+        .map(|c| {
+            vec![
+                field(c, "sub"),
+                field(c, "name"),
+                field(c, "iss"),
+                field(c, "rev"),
+                field(c, "caps"),
+            ]
+        })
         .collect();
     rows.sort();
     table(&["SUBJECT", "NAME", "ISSUER", "REV", "CAPABILITIES"], &rows)
@@ -118,8 +143,25 @@ fn links_table(links: &LinkDefinitionList) -> String {
     let mut rows: Vec<Vec<String>> = links
         .links
         .iter()
-        .map(|l| vec![l.actor_id.clone(), l.provider_id.clone(), l.contract_id.clone(), l.link_name.clone(), pairs(&l.values)])
+        .map(|l| {
+            vec![
+                l.actor_id.clone(),
+                l.provider_id.clone(),
+                l.contract_id.clone(),
+                l.link_name.clone(),
+                pairs(&l.values),
+            ]
+        })
         .collect();
     rows.sort();
-    table(&["ACTOR ID", "PROVIDER ID", "CONTRACT ID", "LINK NAME", "VALUES"], &rows)
+    table(
+        &[
+            "ACTOR ID",
+            "PROVIDER ID",
+            "CONTRACT ID",
+            "LINK NAME",
+            "VALUES",
+        ],
+        &rows,
+    )
 }

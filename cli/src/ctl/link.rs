@@ -54,11 +54,20 @@ pub async fn run(client: &CtlClient, out: &Output, cmd: LinkCommand) -> Result<(
             };
             client.command(client.requests.link_put(&link)).await?;
             out.result(&json!({"accepted": true, "link": link}), || {
-                format!("Linked actor {} to provider {} ({}, link {})", link.actor_id, link.provider_id, link.contract_id, link.link_name)
+                format!(
+                    "Linked actor {} to provider {} ({}, link {})",
+                    link.actor_id, link.provider_id, link.contract_id, link.link_name
+                )
             });
         }
         LinkCommand::Del(d) => {
-            client.command(client.requests.link_del(&d.actor_id, &d.contract_id, &d.link_name)).await?;
+            client
+                .command(
+                    client
+                        .requests
+                        .link_del(&d.actor_id, &d.contract_id, &d.link_name),
+                )
+                .await?;
             out.result(&json!({"accepted": true, "actor_id": d.actor_id, "contract_id": d.contract_id, "link_name": d.link_name}), || {
                 format!("Removed the link of actor {} for {} (link {})", d.actor_id, d.contract_id, d.link_name)
             });

@@ -25,10 +25,20 @@ pub struct GlobalOptions {
     #[arg(long, global = true)]
     pub nats_url: Option<String>,
     /// Lattice id (`WASMCLOUD_LATTICE_PREFIX`).
-    #[arg(long, global = true, env = "WASMCLOUD_LATTICE_PREFIX", default_value = "default")]
+    #[arg(
+        long,
+        global = true,
+        env = "WASMCLOUD_LATTICE_PREFIX",
+        default_value = "default"
+    )]
     pub lattice: String,
     /// Control topic prefix; only for hosts started with a custom `WASMCLOUD_CTL_TOPIC_PREFIX`.
-    #[arg(long, global = true, env = "WASMCLOUD_CTL_TOPIC_PREFIX", default_value = "wasmbus.ctl")]
+    #[arg(
+        long,
+        global = true,
+        env = "WASMCLOUD_CTL_TOPIC_PREFIX",
+        default_value = "wasmbus.ctl"
+    )]
     pub ctl_topic_prefix: String,
     /// Milliseconds to wait for a reply (and, for `get hosts` and auctions, to collect replies).
     #[arg(long, global = true, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..))]
@@ -42,7 +52,10 @@ impl GlobalOptions {
     /// The NATS URL to connect to: `--nats-url`, else built from the 0.5x host's variables.
     pub fn resolved_nats_url(&self) -> String {
         self.nats_url.clone().unwrap_or_else(|| {
-            nats_url_from(std::env::var("WASMCLOUD_CTL_HOST").ok(), std::env::var("WASMCLOUD_CTL_PORT").ok())
+            nats_url_from(
+                std::env::var("WASMCLOUD_CTL_HOST").ok(),
+                std::env::var("WASMCLOUD_CTL_PORT").ok(),
+            )
         })
     }
 
@@ -54,8 +67,12 @@ impl GlobalOptions {
 
 /// `nats://{host}:{port}` with the defaults for unset or empty values.
 fn nats_url_from(host: Option<String>, port: Option<String>) -> String {
-    let host = host.filter(|h| !h.is_empty()).unwrap_or_else(|| DEFAULT_NATS_HOST.to_string());
-    let port = port.filter(|p| !p.is_empty()).unwrap_or_else(|| DEFAULT_NATS_PORT.to_string());
+    let host = host
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| DEFAULT_NATS_HOST.to_string());
+    let port = port
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| DEFAULT_NATS_PORT.to_string());
     format!("nats://{host}:{port}")
 }
 
@@ -66,8 +83,14 @@ mod tests {
     #[test]
     fn url_comes_from_the_host_variables_with_defaults() {
         assert_eq!(nats_url_from(None, None), "nats://127.0.0.1:4222");
-        assert_eq!(nats_url_from(Some("nats.example".into()), None), "nats://nats.example:4222");
-        assert_eq!(nats_url_from(Some(String::new()), Some("4333".into())), "nats://127.0.0.1:4333");
+        assert_eq!(
+            nats_url_from(Some("nats.example".into()), None),
+            "nats://nats.example:4222"
+        );
+        assert_eq!(
+            nats_url_from(Some(String::new()), Some("4333".into())),
+            "nats://127.0.0.1:4333"
+        );
     }
 }
 

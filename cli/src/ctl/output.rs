@@ -31,7 +31,8 @@ impl Output {
 
 /// Compact JSON of any serializable value (our types never fail to serialize).
 pub fn json_line<T: Serialize>(value: &T) -> String {
-    serde_json::to_string(value).unwrap_or_else(|e| format!("{{\"error\":\"cannot encode result: {e}\"}}"))
+    serde_json::to_string(value)
+        .unwrap_or_else(|e| format!("{{\"error\":\"cannot encode result: {e}\"}}"))
 }
 
 /// Renders rows under headers, columns padded to their widest cell.
@@ -45,11 +46,18 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
         }
     }
     let render = |cells: Vec<&str>| -> String {
-        let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
         padded.join("  ").trim_end().to_string()
     };
     let mut lines = vec![render(headers.to_vec())];
-    lines.extend(rows.iter().map(|row| render(row.iter().map(String::as_str).collect())));
+    lines.extend(
+        rows.iter()
+            .map(|row| render(row.iter().map(String::as_str).collect())),
+    );
     lines.join("\n")
 }
 
@@ -69,14 +77,24 @@ mod tests {
 
     #[test]
     fn table_pads_columns_to_the_widest_cell() {
-        let rows = vec![vec!["NABC".to_string(), "1".to_string()], vec!["N".to_string(), "12345".to_string()]];
-        assert_eq!(table(&["HOST", "N"], &rows), "HOST  N\nNABC  1\nN     12345");
+        let rows = vec![
+            vec!["NABC".to_string(), "1".to_string()],
+            vec!["N".to_string(), "12345".to_string()],
+        ];
+        assert_eq!(
+            table(&["HOST", "N"], &rows),
+            "HOST  N\nNABC  1\nN     12345"
+        );
         assert_eq!(table(&["ONLY"], &[]), "ONLY");
     }
 
     #[test]
     fn pairs_are_sorted_and_dash_when_empty() {
-        let map = [("b".to_string(), "2".to_string()), ("a".to_string(), "1".to_string())].into();
+        let map = [
+            ("b".to_string(), "2".to_string()),
+            ("a".to_string(), "1".to_string()),
+        ]
+        .into();
         assert_eq!(pairs(&map), "a=1,b=2");
         assert_eq!(pairs(&Default::default()), "-");
     }

@@ -13,12 +13,15 @@ pub fn encode_payload(operation: &str, data: Option<&str>, raw: bool) -> Result<
         return Ok(data.unwrap_or_default().as_bytes().to_vec());
     }
     if operation == HANDLE_REQUEST {
-        return Ok(wasmhost::protocol::encode(&http_request_from_json(data.unwrap_or("{}"))?));
+        return Ok(wasmhost::protocol::encode(&http_request_from_json(
+            data.unwrap_or("{}"),
+        )?));
     }
     match data {
         None => Ok(Vec::new()),
         Some(text) => {
-            let value: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("--data is not JSON: {e}"))?;
+            let value: serde_json::Value =
+                serde_json::from_str(text).map_err(|e| format!("--data is not JSON: {e}"))?;
             Ok(wasmhost::protocol::encode(&value))
         }
     }
@@ -37,11 +40,24 @@ fn http_request_from_json(text: &str) -> Result<HttpRequest, String> {
     }
     impl Default for Friendly {
         fn default() -> Self {
-            Friendly { method: "GET".into(), path: "/".into(), query_string: String::new(), header: HashMap::new(), body: String::new() }
+            Friendly {
+                method: "GET".into(),
+                path: "/".into(),
+                query_string: String::new(),
+                header: HashMap::new(),
+                body: String::new(),
+            }
         }
     }
-    let f: Friendly = serde_json::from_str(text).map_err(|e| format!("--data is not an HttpRequest: {e}"))?;
-    Ok(HttpRequest { method: f.method, path: f.path, query_string: f.query_string, header: f.header, body: f.body.into_bytes() })
+    let f: Friendly =
+        serde_json::from_str(text).map_err(|e| format!("--data is not an HttpRequest: {e}"))?;
+    Ok(HttpRequest {
+        method: f.method,
+        path: f.path,
+        query_string: f.query_string,
+        header: f.header,
+        body: f.body.into_bytes(),
+    })
 }
 
 /// A reply as JSON for printing: an HttpResponse with its body as text (and as JSON when
@@ -75,10 +91,21 @@ mod tests {
     fn http_requests_default_to_get_root() {
         let bytes = encode_payload(HANDLE_REQUEST, None, false).unwrap();
         let request: HttpRequest = wasmhost::protocol::decode(&bytes).unwrap();
-        assert_eq!((request.method.as_str(), request.path.as_str()), ("GET", "/"));
-        let bytes = encode_payload(HANDLE_REQUEST, Some(r#"{"method":"POST","body":"hi"}"#), false).unwrap();
+        assert_eq!(
+            (request.method.as_str(), request.path.as_str()),
+            ("GET", "/")
+        );
+        let bytes = encode_payload(
+            HANDLE_REQUEST,
+            Some(r#"{"method":"POST","body":"hi"}"#),
+            false,
+        )
+        .unwrap();
         let request: HttpRequest = wasmhost::protocol::decode(&bytes).unwrap();
-        assert_eq!((request.method.as_str(), request.body.as_slice()), ("POST", &b"hi"[..]));
+        assert_eq!(
+            (request.method.as_str(), request.body.as_slice()),
+            ("POST", &b"hi"[..])
+        );
         let err = encode_payload(HANDLE_REQUEST, Some(r#"{"pth":"/"}"#), false).unwrap_err();
         assert!(err.contains("pth"), "{err}");
     }
@@ -86,9 +113,17 @@ mod tests {
     #[test]
     fn other_operations_send_json_as_msgpack_or_raw_text() {
         let bytes = encode_payload("Echo.Echo", Some(r#"{"a":1}"#), false).unwrap();
-        assert_eq!(wasmhost::protocol::decode::<serde_json::Value>(&bytes).unwrap(), serde_json::json!({"a": 1}));
-        assert_eq!(encode_payload("Echo.Echo", Some("not json"), true).unwrap(), b"not json");
-        assert!(encode_payload("Echo.Echo", Some("not json"), false).unwrap_err().contains("not JSON"));
+        assert_eq!(
+            wasmhost::protocol::decode::<serde_json::Value>(&bytes).unwrap(),
+            serde_json::json!({"a": 1})
+        );
+        assert_eq!(
+            encode_payload("Echo.Echo", Some("not json"), true).unwrap(),
+            b"not json"
+        );
+        assert!(encode_payload("Echo.Echo", Some("not json"), false)
+            .unwrap_err()
+            .contains("not JSON"));
         assert!(encode_payload("Echo.Echo", None, false).unwrap().is_empty());
     }
 
@@ -98,8 +133,14 @@ mod tests {
         let described = describe_reply(HANDLE_REQUEST, &wasmhost::protocol::encode(&response));
         assert_eq!(described["statusCode"], 200);
         assert_eq!(described["body_json"]["path"], "/");
-        let described = describe_reply("Echo.Echo", &wasmhost::protocol::encode(&serde_json::json!({"a": [1, 2]})));
+        let described = describe_reply(
+            "Echo.Echo",
+            &wasmhost::protocol::encode(&serde_json::json!({"a": [1, 2]})),
+        );
         assert_eq!(described, serde_json::json!({"a": [1, 2]}));
-        assert_eq!(describe_reply("Echo.Echo", b"\xc1plain"), serde_json::json!("\u{fffd}plain"));
+        assert_eq!(
+            describe_reply("Echo.Echo", b"\xc1plain"),
+            serde_json::json!("\u{fffd}plain")
+        );
     }
 }

@@ -4,8 +4,9 @@
 //! (`shared/vectors/ctl_*.json`).
 
 use wasmhost::protocol::ctl::{
-    self, ActorAuctionRequest, ProviderAuctionRequest, ScaleActorCommand, StartActorCommand, StartProviderCommand,
-    StopActorCommand, StopHostCommand, StopProviderCommand, StringMap, UpdateActorCommand,
+    self, ActorAuctionRequest, ProviderAuctionRequest, ScaleActorCommand, StartActorCommand,
+    StartProviderCommand, StopActorCommand, StopHostCommand, StopProviderCommand, StringMap,
+    UpdateActorCommand,
 };
 use wasmhost::protocol::subjects::{self, CommandVerb};
 use wasmhost::protocol::LinkDefinition;
@@ -33,15 +34,23 @@ fn optional(map: StringMap) -> Option<StringMap> {
 impl RequestBuilder {
     /// Requests for `{ctl_topic_prefix}.{lattice}`.
     pub fn new(ctl_topic_prefix: &str, lattice: &str) -> Self {
-        RequestBuilder { prefix: subjects::ctl_prefix(ctl_topic_prefix, lattice) }
+        RequestBuilder {
+            prefix: subjects::ctl_prefix(ctl_topic_prefix, lattice),
+        }
     }
 
     fn query(subject: String) -> CtlRequest {
-        CtlRequest { subject, body: Vec::new() }
+        CtlRequest {
+            subject,
+            body: Vec::new(),
+        }
     }
 
     fn command<T: serde::Serialize>(&self, host: &str, verb: CommandVerb, body: &T) -> CtlRequest {
-        CtlRequest { subject: subjects::host_command(&self.prefix, host, verb), body: ctl::to_json(body) }
+        CtlRequest {
+            subject: subjects::host_command(&self.prefix, host, verb),
+            body: ctl::to_json(body),
+        }
     }
 
     /// `ping.hosts` (scatter/gather).
@@ -66,22 +75,42 @@ impl RequestBuilder {
 
     /// `auction.actor` (scatter/gather).
     pub fn actor_auction(&self, actor_ref: &str, constraints: StringMap) -> CtlRequest {
-        let body = ActorAuctionRequest { actor_ref: actor_ref.to_string(), constraints };
-        CtlRequest { subject: subjects::auction_actor(&self.prefix), body: ctl::to_json(&body) }
+        let body = ActorAuctionRequest {
+            actor_ref: actor_ref.to_string(),
+            constraints,
+        };
+        CtlRequest {
+            subject: subjects::auction_actor(&self.prefix),
+            body: ctl::to_json(&body),
+        }
     }
 
     /// `auction.provider` (scatter/gather).
-    pub fn provider_auction(&self, provider_ref: &str, link_name: &str, constraints: StringMap) -> CtlRequest {
+    pub fn provider_auction(
+        &self,
+        provider_ref: &str,
+        link_name: &str,
+        constraints: StringMap,
+    ) -> CtlRequest {
         let body = ProviderAuctionRequest {
             constraints,
             link_name: link_name.to_string(),
             provider_ref: provider_ref.to_string(),
         };
-        CtlRequest { subject: subjects::auction_provider(&self.prefix), body: ctl::to_json(&body) }
+        CtlRequest {
+            subject: subjects::auction_provider(&self.prefix),
+            body: ctl::to_json(&body),
+        }
     }
 
     /// `cmd.{host}.la`.
-    pub fn start_actor(&self, host: &str, actor_ref: &str, count: u16, annotations: StringMap) -> CtlRequest {
+    pub fn start_actor(
+        &self,
+        host: &str,
+        actor_ref: &str,
+        count: u16,
+        annotations: StringMap,
+    ) -> CtlRequest {
         let body = StartActorCommand {
             actor_ref: actor_ref.to_string(),
             annotations: optional(annotations),
@@ -92,7 +121,14 @@ impl RequestBuilder {
     }
 
     /// `cmd.{host}.scale`.
-    pub fn scale_actor(&self, host: &str, actor_id: &str, actor_ref: &str, count: u16, annotations: StringMap) -> CtlRequest {
+    pub fn scale_actor(
+        &self,
+        host: &str,
+        actor_id: &str,
+        actor_ref: &str,
+        count: u16,
+        annotations: StringMap,
+    ) -> CtlRequest {
         let body = ScaleActorCommand {
             actor_id: actor_id.to_string(),
             actor_ref: actor_ref.to_string(),
@@ -104,7 +140,13 @@ impl RequestBuilder {
     }
 
     /// `cmd.{host}.sa`; `count` 0 stops every instance.
-    pub fn stop_actor(&self, host: &str, actor_id: &str, count: u16, annotations: StringMap) -> CtlRequest {
+    pub fn stop_actor(
+        &self,
+        host: &str,
+        actor_id: &str,
+        count: u16,
+        annotations: StringMap,
+    ) -> CtlRequest {
         let body = StopActorCommand {
             actor_ref: actor_id.to_string(),
             annotations: optional(annotations),
@@ -115,7 +157,13 @@ impl RequestBuilder {
     }
 
     /// `cmd.{host}.upd`.
-    pub fn update_actor(&self, host: &str, actor_id: &str, new_actor_ref: &str, annotations: StringMap) -> CtlRequest {
+    pub fn update_actor(
+        &self,
+        host: &str,
+        actor_id: &str,
+        new_actor_ref: &str,
+        annotations: StringMap,
+    ) -> CtlRequest {
         let body = UpdateActorCommand {
             actor_id: actor_id.to_string(),
             annotations: optional(annotations),
@@ -145,7 +193,13 @@ impl RequestBuilder {
     }
 
     /// `cmd.{host}.sp`.
-    pub fn stop_provider(&self, host: &str, provider_id: &str, link_name: &str, contract_id: &str) -> CtlRequest {
+    pub fn stop_provider(
+        &self,
+        host: &str,
+        provider_id: &str,
+        link_name: &str,
+        contract_id: &str,
+    ) -> CtlRequest {
         let body = StopProviderCommand {
             annotations: None,
             contract_id: contract_id.to_string(),
@@ -158,13 +212,19 @@ impl RequestBuilder {
 
     /// `cmd.{host}.stop`.
     pub fn stop_host(&self, host: &str, timeout_ms: Option<u64>) -> CtlRequest {
-        let body = StopHostCommand { host_id: host.to_string(), timeout: timeout_ms };
+        let body = StopHostCommand {
+            host_id: host.to_string(),
+            timeout: timeout_ms,
+        };
         self.command(host, CommandVerb::Stop, &body)
     }
 
     /// `linkdefs.put`.
     pub fn link_put(&self, link: &LinkDefinition) -> CtlRequest {
-        CtlRequest { subject: subjects::linkdefs_put(&self.prefix), body: link.to_json() }
+        CtlRequest {
+            subject: subjects::linkdefs_put(&self.prefix),
+            body: link.to_json(),
+        }
     }
 
     /// `linkdefs.del`: like the 2022 client, a full link definition with an empty
@@ -176,7 +236,10 @@ impl RequestBuilder {
             link_name: link_name.to_string(),
             ..Default::default()
         };
-        CtlRequest { subject: subjects::linkdefs_del(&self.prefix), body: link.to_json() }
+        CtlRequest {
+            subject: subjects::linkdefs_del(&self.prefix),
+            body: link.to_json(),
+        }
     }
 }
 
@@ -197,7 +260,8 @@ mod tests {
 
     /// The subject the 2022 client published the vector on.
     fn vector_subject(name: &str) -> String {
-        let table: serde_json::Value = serde_json::from_slice(&vector("ctl_subjects.json")).unwrap();
+        let table: serde_json::Value =
+            serde_json::from_slice(&vector("ctl_subjects.json")).unwrap();
         table[name]["subject"].as_str().unwrap().to_string()
     }
 
@@ -207,25 +271,52 @@ mod tests {
 
     /// Our request is byte-identical to the captured one, on the same subject.
     fn assert_matches(request: CtlRequest, name: &str) {
-        assert_eq!(String::from_utf8(request.body).unwrap(), String::from_utf8(vector(name)).unwrap(), "{name}");
+        assert_eq!(
+            String::from_utf8(request.body).unwrap(),
+            String::from_utf8(vector(name)).unwrap(),
+            "{name}"
+        );
         assert_eq!(request.subject, vector_subject(name), "{name}");
     }
 
     #[test]
     fn commands_match_the_2022_client_byte_for_byte() {
         let b = RequestBuilder::new("wasmbus.ctl", "default");
-        assert_matches(b.start_actor(HOST, ACTOR_REF, 1, one("vectors", "start")), "ctl_start_actor.json");
-        assert_matches(b.scale_actor(HOST, ACTOR, ACTOR_REF, 3, one("vectors", "scale")), "ctl_scale_actor.json");
-        assert_matches(b.stop_actor(HOST, ACTOR, 1, StringMap::new()), "ctl_stop_actor.json");
         assert_matches(
-            b.update_actor(HOST, ACTOR, "registry.example.com/vectors/actor:0.1.1", StringMap::new()),
+            b.start_actor(HOST, ACTOR_REF, 1, one("vectors", "start")),
+            "ctl_start_actor.json",
+        );
+        assert_matches(
+            b.scale_actor(HOST, ACTOR, ACTOR_REF, 3, one("vectors", "scale")),
+            "ctl_scale_actor.json",
+        );
+        assert_matches(
+            b.stop_actor(HOST, ACTOR, 1, StringMap::new()),
+            "ctl_stop_actor.json",
+        );
+        assert_matches(
+            b.update_actor(
+                HOST,
+                ACTOR,
+                "registry.example.com/vectors/actor:0.1.1",
+                StringMap::new(),
+            ),
             "ctl_update_actor.json",
         );
         assert_matches(
-            b.start_provider(HOST, PROVIDER_REF, "default", one("vectors", "provider"), Some("eyJ2ZWN0b3JzIjp0cnVlfQ==".into())),
+            b.start_provider(
+                HOST,
+                PROVIDER_REF,
+                "default",
+                one("vectors", "provider"),
+                Some("eyJ2ZWN0b3JzIjp0cnVlfQ==".into()),
+            ),
             "ctl_start_provider.json",
         );
-        assert_matches(b.stop_provider(HOST, PROVIDER, "default", "wasmcloud:testing"), "ctl_stop_provider.json");
+        assert_matches(
+            b.stop_provider(HOST, PROVIDER, "default", "wasmcloud:testing"),
+            "ctl_stop_provider.json",
+        );
         assert_matches(b.stop_host(HOST, Some(5000)), "ctl_stop_host.json");
     }
 
@@ -240,8 +331,14 @@ mod tests {
             values: one("URL", "redis://127.0.0.1:6379/"),
         };
         assert_matches(b.link_put(&link), "ctl_linkdefs_put.json");
-        assert_matches(b.link_del(ACTOR, "wasmcloud:keyvalue", "default"), "ctl_linkdefs_del.json");
-        assert_matches(b.actor_auction(ACTOR_REF, one("hostcore.os", "linux")), "ctl_actor_auction.json");
+        assert_matches(
+            b.link_del(ACTOR, "wasmcloud:keyvalue", "default"),
+            "ctl_linkdefs_del.json",
+        );
+        assert_matches(
+            b.actor_auction(ACTOR_REF, one("hostcore.os", "linux")),
+            "ctl_actor_auction.json",
+        );
         assert_matches(
             b.provider_auction(PROVIDER_REF, "default", one("hostcore.os", "linux")),
             "ctl_provider_auction.json",
@@ -251,8 +348,17 @@ mod tests {
     #[test]
     fn queries_have_empty_bodies_on_the_documented_subjects() {
         let b = RequestBuilder::new("wasmbus.ctl", "prod");
-        assert_eq!(b.ping_hosts(), CtlRequest { subject: "wasmbus.ctl.prod.ping.hosts".into(), body: vec![] });
-        assert_eq!(b.inventory(HOST).subject, format!("wasmbus.ctl.prod.get.{HOST}.inv"));
+        assert_eq!(
+            b.ping_hosts(),
+            CtlRequest {
+                subject: "wasmbus.ctl.prod.ping.hosts".into(),
+                body: vec![]
+            }
+        );
+        assert_eq!(
+            b.inventory(HOST).subject,
+            format!("wasmbus.ctl.prod.get.{HOST}.inv")
+        );
         assert_eq!(b.claims().subject, "wasmbus.ctl.prod.get.claims");
         assert_eq!(b.links().subject, "wasmbus.ctl.prod.get.links");
         assert!(b.claims().body.is_empty() && b.links().body.is_empty());

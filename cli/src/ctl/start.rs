@@ -73,12 +73,22 @@ pub async fn run(client: &CtlClient, out: &Output, cmd: StartCommand) -> Result<
 }
 
 /// Picks one of the hosts that answered an auction, at random to spread the load.
-fn pick_winner(mut hosts: Vec<String>, what: &str, constraints: &StringMap) -> Result<String, String> {
+fn pick_winner(
+    mut hosts: Vec<String>,
+    what: &str,
+    constraints: &StringMap,
+) -> Result<String, String> {
     hosts.sort();
     hosts.dedup();
-    hosts.choose(&mut rand::thread_rng()).cloned().ok_or_else(|| {
-        format!("no host accepted the auction for {what} (constraints: {})", super::output::pairs(constraints))
-    })
+    hosts
+        .choose(&mut rand::thread_rng())
+        .cloned()
+        .ok_or_else(|| {
+            format!(
+                "no host accepted the auction for {what} (constraints: {})",
+                super::output::pairs(constraints)
+            )
+        })
 }
 
 async fn start_actor(client: &CtlClient, out: &Output, args: StartActorArgs) -> Result<(), String> {
@@ -86,12 +96,31 @@ async fn start_actor(client: &CtlClient, out: &Output, args: StartActorArgs) -> 
         Some(host) => host,
         None => {
             let constraints: StringMap = args.placement.constraints.into_iter().collect();
-            let acks: Vec<ActorAuctionAck> = client.gather(client.requests.actor_auction(&args.actor_ref, constraints.clone())).await?;
-            pick_winner(acks.into_iter().map(|a| a.host_id).collect(), &args.actor_ref, &constraints)?
+            let acks: Vec<ActorAuctionAck> = client
+                .gather(
+                    client
+                        .requests
+                        .actor_auction(&args.actor_ref, constraints.clone()),
+                )
+                .await?;
+            pick_winner(
+                acks.into_iter().map(|a| a.host_id).collect(),
+                &args.actor_ref,
+                &constraints,
+            )?
         }
     };
-    let mut waiter = if args.wait.no_wait { None } else { Some(EventWaiter::subscribe(client).await?) };
-    let request = client.requests.start_actor(&host, &args.actor_ref, args.count, args.annotations.into_iter().collect());
+    let mut waiter = if args.wait.no_wait {
+        None
+    } else {
+        Some(EventWaiter::subscribe(client).await?)
+    };
+    let request = client.requests.start_actor(
+        &host,
+        &args.actor_ref,
+        args.count,
+        args.annotations.into_iter().collect(),
+    );
     client.command(request).await?;
     let mut started = Vec::new();
     if let Some(waiter) = waiter.as_mut() {
@@ -103,12 +132,24 @@ async fn start_actor(client: &CtlClient, out: &Output, args: StartActorArgs) -> 
                     return Verdict::Continue;
                 }
                 match event.short_type() {
-                    events::ACTOR_STARTED if same_ref(data_str(event, "image_ref"), &args.actor_ref) => {
+                    events::ACTOR_STARTED
+                        if same_ref(data_str(event, "image_ref"), &args.actor_ref) =>
+                    {
                         started.push(data_str(event, "public_key").to_string());
-                        if started.len() >= wanted { Verdict::Done } else { Verdict::Continue }
+                        if started.len() >= wanted {
+                            Verdict::Done
+                        } else {
+                            Verdict::Continue
+                        }
                     }
-                    events::ACTOR_START_FAILED if same_ref(data_str(event, "actor_ref"), &args.actor_ref) => {
-                        Verdict::Fail(format!("host {host} could not start {}: {}", args.actor_ref, data_str(event, "error")))
+                    events::ACTOR_START_FAILED
+                        if same_ref(data_str(event, "actor_ref"), &args.actor_ref) =>
+                    {
+                        Verdict::Fail(format!(
+                            "host {host} could not start {}: {}",
+                            args.actor_ref,
+                            data_str(event, "error")
+                        ))
                     }
                     _ => Verdict::Continue,
                 }
@@ -118,26 +159,49 @@ async fn start_actor(client: &CtlClient, out: &Output, args: StartActorArgs) -> 
     let actor_id = started.first().cloned();
     let result = json!({"accepted": true, "host_id": host, "actor_ref": args.actor_ref, "actor_id": actor_id, "count": args.count});
     out.result(&result, || match &actor_id {
-        Some(id) => format!("Started {} instance(s) of actor {id} ({}) on host {host}", args.count, args.actor_ref),
-        None => format!("Host {host} accepted starting {} instance(s) of {}", args.count, args.actor_ref),
+        Some(id) => format!(
+            "Started {} instance(s) of actor {id} ({}) on host {host}",
+            args.count, args.actor_ref
+        ),
+        None => format!(
+            "Host {host} accepted starting {} instance(s) of {}",
+            args.count, args.actor_ref
+        ),
     });
     Ok(())
 }
 
-async fn start_provider(client: &CtlClient, out: &Output, args: StartProviderArgs) -> Result<(), String> {
+async fn start_provider(
+    client: &CtlClient,
+    out: &Output,
+    args: StartProviderArgs,
+) -> Result<(), String> {
     if let Some(config) = &args.config {
-        serde_json::from_str::<serde_json::Value>(config).map_err(|e| format!("--config is not JSON: {e}"))?;
+        serde_json::from_str::<serde_json::Value>(config)
+            .map_err(|e| format!("--config is not JSON: {e}"))?;
     }
     let host = match args.placement.host {
         Some(host) => host,
         None => {
             let constraints: StringMap = args.placement.constraints.into_iter().collect();
-            let request = client.requests.provider_auction(&args.provider_ref, &args.link_name, constraints.clone());
+            let request = client.requests.provider_auction(
+                &args.provider_ref,
+                &args.link_name,
+                constraints.clone(),
+            );
             let acks: Vec<ProviderAuctionAck> = client.gather(request).await?;
-            pick_winner(acks.into_iter().map(|a| a.host_id).collect(), &args.provider_ref, &constraints)?
+            pick_winner(
+                acks.into_iter().map(|a| a.host_id).collect(),
+                &args.provider_ref,
+                &constraints,
+            )?
         }
     };
-    let mut waiter = if args.wait.no_wait { None } else { Some(EventWaiter::subscribe(client).await?) };
+    let mut waiter = if args.wait.no_wait {
+        None
+    } else {
+        Some(EventWaiter::subscribe(client).await?)
+    };
     let request = client.requests.start_provider(
         &host,
         &args.provider_ref,
@@ -148,17 +212,29 @@ async fn start_provider(client: &CtlClient, out: &Output, args: StartProviderArg
     client.command(request).await?;
     let mut provider_id = None;
     if let Some(waiter) = waiter.as_mut() {
-        let what = format!("provider_started for {} ({})", args.provider_ref, args.link_name);
+        let what = format!(
+            "provider_started for {} ({})",
+            args.provider_ref, args.link_name
+        );
         waiter
             .until(Duration::from_millis(args.wait.wait_ms), &what, |event| {
                 let ours = event.source == host && data_str(event, "link_name") == args.link_name;
                 match event.short_type() {
-                    events::PROVIDER_STARTED if ours && same_ref(data_str(event, "image_ref"), &args.provider_ref) => {
+                    events::PROVIDER_STARTED
+                        if ours && same_ref(data_str(event, "image_ref"), &args.provider_ref) =>
+                    {
                         provider_id = Some(data_str(event, "public_key").to_string());
                         Verdict::Done
                     }
-                    events::PROVIDER_START_FAILED if ours && same_ref(data_str(event, "provider_ref"), &args.provider_ref) => {
-                        Verdict::Fail(format!("host {host} could not start {}: {}", args.provider_ref, data_str(event, "error")))
+                    events::PROVIDER_START_FAILED
+                        if ours
+                            && same_ref(data_str(event, "provider_ref"), &args.provider_ref) =>
+                    {
+                        Verdict::Fail(format!(
+                            "host {host} could not start {}: {}",
+                            args.provider_ref,
+                            data_str(event, "error")
+                        ))
                     }
                     _ => Verdict::Continue,
                 }
@@ -167,8 +243,14 @@ async fn start_provider(client: &CtlClient, out: &Output, args: StartProviderArg
     }
     let result = json!({"accepted": true, "host_id": host, "provider_ref": args.provider_ref, "provider_id": provider_id, "link_name": args.link_name});
     out.result(&result, || match &provider_id {
-        Some(id) => format!("Started provider {id} ({}, link {}) on host {host}", args.provider_ref, args.link_name),
-        None => format!("Host {host} accepted starting provider {} (link {})", args.provider_ref, args.link_name),
+        Some(id) => format!(
+            "Started provider {id} ({}, link {}) on host {host}",
+            args.provider_ref, args.link_name
+        ),
+        None => format!(
+            "Host {host} accepted starting provider {} (link {})",
+            args.provider_ref, args.link_name
+        ),
     });
     Ok(())
 }
@@ -179,10 +261,18 @@ mod tests {
 
     #[test]
     fn the_winner_is_one_of_the_bidders_and_no_bidder_is_an_error() {
-        let winner = pick_winner(vec!["NB".into(), "NA".into(), "NB".into()], "echo", &StringMap::new()).unwrap();
+        let winner = pick_winner(
+            vec!["NB".into(), "NA".into(), "NB".into()],
+            "echo",
+            &StringMap::new(),
+        )
+        .unwrap();
         assert!(winner == "NA" || winner == "NB");
         let constraints: StringMap = [("zone".to_string(), "x".to_string())].into();
         let err = pick_winner(vec![], "echo", &constraints).unwrap_err();
-        assert!(err.contains("no host accepted") && err.contains("zone=x"), "{err}");
+        assert!(
+            err.contains("no host accepted") && err.contains("zone=x"),
+            "{err}"
+        );
     }
 }

@@ -56,22 +56,42 @@ pub struct StopHostArgs {
 pub async fn run(client: &CtlClient, out: &Output, cmd: StopCommand) -> Result<(), String> {
     match cmd {
         StopCommand::Actor(a) => {
-            let request = client.requests.stop_actor(&a.host, &a.actor_id, a.count, a.annotations.into_iter().collect());
+            let request = client.requests.stop_actor(
+                &a.host,
+                &a.actor_id,
+                a.count,
+                a.annotations.into_iter().collect(),
+            );
             client.command(request).await?;
-            let how_many = if a.count == 0 { "all instances".to_string() } else { format!("{} instance(s)", a.count) };
+            let how_many = if a.count == 0 {
+                "all instances".to_string()
+            } else {
+                format!("{} instance(s)", a.count)
+            };
             out.result(&json!({"accepted": true, "host_id": a.host, "actor_id": a.actor_id, "count": a.count}), || {
                 format!("Host {} is stopping {how_many} of actor {}", a.host, a.actor_id)
             });
         }
         StopCommand::Provider(p) => {
-            client.command(client.requests.stop_provider(&p.host, &p.provider_id, &p.link_name, &p.contract_id)).await?;
+            client
+                .command(client.requests.stop_provider(
+                    &p.host,
+                    &p.provider_id,
+                    &p.link_name,
+                    &p.contract_id,
+                ))
+                .await?;
             out.result(&json!({"accepted": true, "host_id": p.host, "provider_id": p.provider_id, "link_name": p.link_name}), || {
                 format!("Host {} stopped provider {} (link {})", p.host, p.provider_id, p.link_name)
             });
         }
         StopCommand::Host(h) => {
-            client.command(client.requests.stop_host(&h.host, h.host_timeout)).await?;
-            out.result(&json!({"accepted": true, "host_id": h.host}), || format!("Host {} is stopping", h.host));
+            client
+                .command(client.requests.stop_host(&h.host, h.host_timeout))
+                .await?;
+            out.result(&json!({"accepted": true, "host_id": h.host}), || {
+                format!("Host {} is stopping", h.host)
+            });
         }
     }
     Ok(())

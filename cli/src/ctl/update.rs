@@ -47,17 +47,36 @@ pub struct UpdateActorArgs {
 
 pub async fn run_scale(client: &CtlClient, out: &Output, cmd: ScaleCommand) -> Result<(), String> {
     let ScaleCommand::Actor(a) = cmd;
-    let request = client.requests.scale_actor(&a.host, &a.actor_id, &a.actor_ref, a.count, a.annotations.into_iter().collect());
+    let request = client.requests.scale_actor(
+        &a.host,
+        &a.actor_id,
+        &a.actor_ref,
+        a.count,
+        a.annotations.into_iter().collect(),
+    );
     client.command(request).await?;
-    out.result(&json!({"accepted": true, "host_id": a.host, "actor_id": a.actor_id, "count": a.count}), || {
-        format!("Host {} is scaling actor {} to {} instance(s)", a.host, a.actor_id, a.count)
-    });
+    out.result(
+        &json!({"accepted": true, "host_id": a.host, "actor_id": a.actor_id, "count": a.count}),
+        || {
+            format!(
+                "Host {} is scaling actor {} to {} instance(s)",
+                a.host, a.actor_id, a.count
+            )
+        },
+    );
     Ok(())
 }
 
-pub async fn run_update(client: &CtlClient, out: &Output, cmd: UpdateCommand) -> Result<(), String> {
+pub async fn run_update(
+    client: &CtlClient,
+    out: &Output,
+    cmd: UpdateCommand,
+) -> Result<(), String> {
     let UpdateCommand::Actor(a) = cmd;
-    let request = client.requests.update_actor(&a.host, &a.actor_id, &a.new_actor_ref, Default::default());
+    let request =
+        client
+            .requests
+            .update_actor(&a.host, &a.actor_id, &a.new_actor_ref, Default::default());
     client.command(request).await?;
     out.result(&json!({"accepted": true, "host_id": a.host, "actor_id": a.actor_id, "new_actor_ref": a.new_actor_ref}), || {
         format!("Host {} updated actor {} to {}", a.host, a.actor_id, a.new_actor_ref)

@@ -38,8 +38,16 @@ impl EventWaiter {
     /// Subscribes to `wasmbus.evt.{lattice}` (and flushes, so the subscription is live).
     pub async fn subscribe(client: &CtlClient) -> Result<Self, String> {
         let subject = subjects::events(client.lattice());
-        let events = client.nats().subscribe(subject.clone()).await.map_err(|e| format!("cannot subscribe to {subject}: {e}"))?;
-        client.nats().flush().await.map_err(|e| format!("cannot flush the subscription to {subject}: {e}"))?;
+        let events = client
+            .nats()
+            .subscribe(subject.clone())
+            .await
+            .map_err(|e| format!("cannot subscribe to {subject}: {e}"))?;
+        client
+            .nats()
+            .flush()
+            .await
+            .map_err(|e| format!("cannot flush the subscription to {subject}: {e}"))?;
         Ok(EventWaiter { events })
     }
 
@@ -54,10 +62,21 @@ impl EventWaiter {
         loop {
             let message = match tokio::time::timeout_at(deadline, self.events.next()).await {
                 Ok(Some(message)) => message,
-                Ok(None) => return Err(format!("the event subscription closed while waiting for {what}")),
-                Err(_) => return Err(format!("the host acknowledged, but {what} did not arrive within {} ms", timeout.as_millis())),
+                Ok(None) => {
+                    return Err(format!(
+                        "the event subscription closed while waiting for {what}"
+                    ))
+                }
+                Err(_) => {
+                    return Err(format!(
+                        "the host acknowledged, but {what} did not arrive within {} ms",
+                        timeout.as_millis()
+                    ))
+                }
             };
-            let Ok(event) = CloudEvent::from_json_bytes(&message.payload) else { continue };
+            let Ok(event) = CloudEvent::from_json_bytes(&message.payload) else {
+                continue;
+            };
             match judge(&event) {
                 Verdict::Continue => {}
                 Verdict::Done => return Ok(()),
@@ -91,7 +110,18 @@ mod tests {
 
     #[test]
     fn data_fields_read_as_strings() {
-        let event = CloudEvent::new("actor_started", "N", serde_json::json!({"image_ref": "r", "n": 1}));
-        assert_eq!((data_str(&event, "image_ref"), data_str(&event, "n"), data_str(&event, "x")), ("r", "", ""));
+        let event = CloudEvent::new(
+            "actor_started",
+            "N",
+            serde_json::json!({"image_ref": "r", "n": 1}),
+        );
+        assert_eq!(
+            (
+                data_str(&event, "image_ref"),
+                data_str(&event, "n"),
+                data_str(&event, "x")
+            ),
+            ("r", "", "")
+        );
     }
 }

@@ -36,9 +36,19 @@ pub async fn run(client: &CtlClient, out: &Output, cmd: WatchCommand) -> Result<
     }
     let mut subscriptions = Vec::new();
     for subject in &streams {
-        subscriptions.push(client.nats().subscribe(subject.clone()).await.map_err(|e| format!("cannot subscribe to {subject}: {e}"))?);
+        subscriptions.push(
+            client
+                .nats()
+                .subscribe(subject.clone())
+                .await
+                .map_err(|e| format!("cannot subscribe to {subject}: {e}"))?,
+        );
     }
-    client.nats().flush().await.map_err(|e| format!("cannot flush the subscriptions: {e}"))?;
+    client
+        .nats()
+        .flush()
+        .await
+        .map_err(|e| format!("cannot flush the subscriptions: {e}"))?;
     // On stderr in every output mode: says the subscription is live (scripts may wait for it).
     eprintln!("Watching {} (Ctrl-C to stop)", streams.join(" and "));
     let mut events = futures::stream::select_all(subscriptions);
@@ -83,7 +93,12 @@ fn wanted(event: &CloudEvent, args: &WatchEventsArgs) -> bool {
 
 /// `time  type  from source` and the data, indented, one `key: value` per line.
 fn pretty(event: &CloudEvent) -> String {
-    let mut text = format!("{}  {}  from {}", event.time, event.short_type(), event.source);
+    let mut text = format!(
+        "{}  {}  from {}",
+        event.time,
+        event.short_type(),
+        event.source
+    );
     if let Some(data) = event.data.as_object() {
         let mut keys: Vec<&String> = data.keys().collect();
         keys.sort();
@@ -104,7 +119,11 @@ mod tests {
 
     #[test]
     fn pretty_lists_data_fields_sorted() {
-        let mut event = CloudEvent::new("actor_started", "NHOST", serde_json::json!({"public_key": "M1", "annotations": {}}));
+        let mut event = CloudEvent::new(
+            "actor_started",
+            "NHOST",
+            serde_json::json!({"public_key": "M1", "annotations": {}}),
+        );
         event.time = "2022-12-01T00:00:00.000000Z".into();
         assert_eq!(
             pretty(&event),

@@ -8,20 +8,32 @@ use std::time::{Duration, Instant};
 
 /// The repository root (this crate lives in `tests/interop`).
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repository root")
 }
 
 /// A fresh, empty directory under the system temp dir.
 pub fn temp_dir(tag: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    let dir = std::env::temp_dir().join(format!("wasmhost-interop-{tag}-{}-{nanos}", std::process::id()));
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let dir = std::env::temp_dir().join(format!(
+        "wasmhost-interop-{tag}-{}-{nanos}",
+        std::process::id()
+    ));
     std::fs::create_dir_all(&dir).expect("create temp dir");
     dir
 }
 
 /// A loopback port nobody listens on right now.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
 }
 
 /// Waits until something accepts TCP connections on `port`.
@@ -80,8 +92,14 @@ impl NatsServer {
             .stderr(Stdio::null())
             .spawn()
             .expect("spawn nats-server (run scripts/setup.sh, or set NATS_SERVER)");
-        let server = NatsServer { _process: Owned(child), port };
-        assert!(wait_for_port(port, Duration::from_secs(20)), "nats-server did not listen on {port}");
+        let server = NatsServer {
+            _process: Owned(child),
+            port,
+        };
+        assert!(
+            wait_for_port(port, Duration::from_secs(20)),
+            "nats-server did not listen on {port}"
+        );
         server
     }
 
@@ -100,25 +118,38 @@ pub struct HostProcess {
 
 /// The `wasmhost` binary built from the root workspace (`$WASMHOST_BIN` overrides).
 pub fn wasmhost_binary() -> PathBuf {
-    std::env::var_os("WASMHOST_BIN").map(PathBuf::from).unwrap_or_else(|| repo_root().join("target/debug/wasmhost"))
+    std::env::var_os("WASMHOST_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target/debug/wasmhost"))
 }
 
 impl HostProcess {
     /// Runs `wasmhost up --nats-url {nats_url}` with the 0.5x host's environment variables.
     pub fn start(nats_url: &str, env: &[(&str, &str)]) -> HostProcess {
         let binary = wasmhost_binary();
-        assert!(binary.exists(), "{} is missing: run `cargo build -p wasmhost-cli` in the repository root", binary.display());
+        assert!(
+            binary.exists(),
+            "{} is missing: run `cargo build -p wasmhost-cli` in the repository root",
+            binary.display()
+        );
         let log = temp_dir("host").join("wasmhost.log");
         let out = std::fs::File::create(&log).expect("host log file");
         let err = out.try_clone().expect("host log file");
         let mut command = Command::new(binary);
-        command.args(["up", "--nats-url", nats_url]).stdout(out).stderr(err).stdin(Stdio::null());
+        command
+            .args(["up", "--nats-url", nats_url])
+            .stdout(out)
+            .stderr(err)
+            .stdin(Stdio::null());
         command.env("WASMHOST_LOG", "info");
         for (key, value) in env {
             command.env(key, value);
         }
         let child = command.spawn().expect("spawn wasmhost up");
-        HostProcess { process: Owned(child), log }
+        HostProcess {
+            process: Owned(child),
+            log,
+        }
     }
 
     /// Waits up to `timeout` for the process to exit; its exit status if it did.
@@ -148,23 +179,32 @@ pub struct Steps {
 
 impl Steps {
     /// Runs one step and records its outcome; returns its value on success.
-    pub async fn run<T>(&mut self, name: &str, step: impl std::future::Future<Output = Result<T, String>>) -> Option<T> {
+    pub async fn run<T>(
+        &mut self,
+        name: &str,
+        step: impl std::future::Future<Output = Result<T, String>>,
+    ) -> Option<T> {
         let outcome = step.await;
         let (recorded, value) = match outcome {
             Ok(value) => (Ok(()), Some(value)),
             Err(e) => (Err(e), None),
         };
-        eprintln!("step {:<48} {}", name, match &recorded {
-            Ok(()) => "ok".to_string(),
-            Err(e) => format!("FAILED: {e}"),
-        });
+        eprintln!(
+            "step {:<48} {}",
+            name,
+            match &recorded {
+                Ok(()) => "ok".to_string(),
+                Err(e) => format!("FAILED: {e}"),
+            }
+        );
         self.results.push((name.to_string(), recorded));
         value
     }
 
     /// Records a step that could not run because an earlier one failed.
     pub fn blocked(&mut self, name: &str, by: &str) {
-        self.results.push((name.to_string(), Err(format!("not run: needs '{by}'"))));
+        self.results
+            .push((name.to_string(), Err(format!("not run: needs '{by}'"))));
         eprintln!("step {name:<48} NOT RUN (needs '{by}')");
     }
 
@@ -181,9 +221,16 @@ impl Steps {
                 }
             }
         }
-        eprintln!("{} of {} steps passed:\n{report}", self.results.len() - failed, self.results.len());
+        eprintln!(
+            "{} of {} steps passed:\n{report}",
+            self.results.len() - failed,
+            self.results.len()
+        );
         if failed > 0 {
-            panic!("{failed} of {} steps failed:\n{report}\n--- host log ---\n{log}", self.results.len());
+            panic!(
+                "{failed} of {} steps failed:\n{report}\n--- host log ---\n{log}",
+                self.results.len()
+            );
         }
     }
 }

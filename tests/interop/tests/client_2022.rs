@@ -56,11 +56,19 @@ struct ExampleActor {
 fn example_actor(name: &str) -> ExampleActor {
     let path = repo_root().join(format!("examples/actors/{name}.wasm"));
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let module: parity_wasm::elements::Module = parity_wasm::deserialize_buffer(&bytes).expect("a wasm module");
-    let section = module.custom_sections().find(|s| s.name() == "jwt").expect("the actor is signed");
+    let module: parity_wasm::elements::Module =
+        parity_wasm::deserialize_buffer(&bytes).expect("a wasm module");
+    let section = module
+        .custom_sections()
+        .find(|s| s.name() == "jwt")
+        .expect("the actor is signed");
     let jwt = std::str::from_utf8(section.payload()).expect("utf-8 token");
-    let claims = wascap::jwt::Claims::<wascap::jwt::Actor>::decode(jwt).expect("wascap 0.8 decodes the token");
-    ExampleActor { reference: format!("file://{}", path.display()), key: claims.subject }
+    let claims = wascap::jwt::Claims::<wascap::jwt::Actor>::decode(jwt)
+        .expect("wascap 0.8 decodes the token");
+    ExampleActor {
+        reference: format!("file://{}", path.display()),
+        key: claims.subject,
+    }
 }
 
 /// Every lifecycle event the client's `events_receiver` delivered, in order.
@@ -80,7 +88,12 @@ impl EventLog {
     }
 
     /// Waits until `count` events of `kind` (short type) satisfy `matches` on their data.
-    async fn wait_for(&self, kind: &str, count: usize, matches: impl Fn(&serde_json::Value) -> bool) -> Result<Vec<serde_json::Value>, String> {
+    async fn wait_for(
+        &self,
+        kind: &str,
+        count: usize,
+        matches: impl Fn(&serde_json::Value) -> bool,
+    ) -> Result<Vec<serde_json::Value>, String> {
         let full_type = format!("com.wasmcloud.lattice.{kind}");
         let deadline = tokio::time::Instant::now() + SETTLE;
         loop {
@@ -102,7 +115,13 @@ impl EventLog {
                 return Ok(found);
             }
             if tokio::time::Instant::now() > deadline {
-                let seen: Vec<String> = self.0.lock().unwrap().iter().map(|e| e.ty().to_string()).collect();
+                let seen: Vec<String> = self
+                    .0
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .map(|e| e.ty().to_string())
+                    .collect();
                 return Err(format!("{count} {kind} event(s) expected, {} matched within {SETTLE:?}; events seen: {seen:?}", found.len()));
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -112,7 +131,11 @@ impl EventLog {
     fn sources_are(&self, host_id: &str) -> Result<(), String> {
         let events = self.0.lock().unwrap();
         match events.iter().find(|e| e.source().as_str() != host_id) {
-            Some(e) => Err(format!("event {} has source {}, not the host id", e.ty(), e.source())),
+            Some(e) => Err(format!(
+                "event {} has source {}, not the host id",
+                e.ty(),
+                e.source()
+            )),
             None => Ok(()),
         }
     }
@@ -122,7 +145,12 @@ fn key_is(key: &str) -> impl Fn(&serde_json::Value) -> bool + '_ {
     move |data| data["public_key"] == key
 }
 
-fn accepted(ack: Result<wasmcloud_control_interface::CtlOperationAck, Box<dyn std::error::Error + Send + Sync>>) -> Result<(), String> {
+fn accepted(
+    ack: Result<
+        wasmcloud_control_interface::CtlOperationAck,
+        Box<dyn std::error::Error + Send + Sync>,
+    >,
+) -> Result<(), String> {
     let ack = ack.map_err(|e| e.to_string())?;
     if ack.accepted {
         Ok(())
@@ -132,33 +160,73 @@ fn accepted(ack: Result<wasmcloud_control_interface::CtlOperationAck, Box<dyn st
 }
 
 /// Polls the host's inventory until `actor` runs `count` instances (0 = absent).
-async fn wait_for_instances(client: &Client, host: &str, actor: &str, count: usize) -> Result<(), String> {
+async fn wait_for_instances(
+    client: &Client,
+    host: &str,
+    actor: &str,
+    count: usize,
+) -> Result<(), String> {
     let deadline = tokio::time::Instant::now() + SETTLE;
     loop {
-        let inventory = client.get_host_inventory(host).await.map_err(|e| e.to_string())?;
-        let running = inventory.actors.iter().find(|a| a.id == actor).map(|a| a.instances.len()).unwrap_or(0);
+        let inventory = client
+            .get_host_inventory(host)
+            .await
+            .map_err(|e| e.to_string())?;
+        let running = inventory
+            .actors
+            .iter()
+            .find(|a| a.id == actor)
+            .map(|a| a.instances.len())
+            .unwrap_or(0);
         if running == count {
             return Ok(());
         }
         if tokio::time::Instant::now() > deadline {
-            return Err(format!("{actor} runs {running} instance(s), expected {count}"));
+            return Err(format!(
+                "{actor} runs {running} instance(s), expected {count}"
+            ));
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
 /// Sends one invocation with wasmbus-rpc's own client, signed by `cluster`.
-async fn rpc_call(nats: &async_nats::Client, cluster: &KeyPair, origin: WasmCloudEntity, actor: &str, method: &str, arg: Vec<u8>) -> Result<Vec<u8>, String> {
+async fn rpc_call(
+    nats: &async_nats::Client,
+    cluster: &KeyPair,
+    origin: WasmCloudEntity,
+    actor: &str,
+    method: &str,
+    arg: Vec<u8>,
+) -> Result<Vec<u8>, String> {
     let seed = cluster.seed().map_err(|e| e.to_string())?;
     let key = Arc::new(KeyPair::from_seed(&seed).map_err(|e| e.to_string())?);
     let host_id = KeyPair::new_server().public_key();
     let rpc = RpcClient::new(nats.clone(), host_id, Some(Duration::from_secs(10)), key);
-    let target = WasmCloudEntity { public_key: actor.to_string(), link_name: String::new(), contract_id: String::new() };
-    rpc.send(origin, target, LATTICE, Message { method, arg: Cow::Owned(arg) }).await.map_err(|e| e.to_string())
+    let target = WasmCloudEntity {
+        public_key: actor.to_string(),
+        link_name: String::new(),
+        contract_id: String::new(),
+    };
+    rpc.send(
+        origin,
+        target,
+        LATTICE,
+        Message {
+            method,
+            arg: Cow::Owned(arg),
+        },
+    )
+    .await
+    .map_err(|e| e.to_string())
 }
 
 fn httpserver_origin() -> WasmCloudEntity {
-    WasmCloudEntity { public_key: PROVIDER_KEY.into(), link_name: "default".into(), contract_id: "wasmcloud:httpserver".into() }
+    WasmCloudEntity {
+        public_key: PROVIDER_KEY.into(),
+        link_name: "default".into(),
+        contract_id: "wasmcloud:httpserver".into(),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -178,8 +246,15 @@ async fn a_2022_client_drives_wasmhost_up_unchanged() {
     let pinger = example_actor("pinger");
     let pong = example_actor("pong");
 
-    let nats = async_nats::connect(nats_server.url()).await.expect("connect to nats-server");
-    let client = Client::new(nats.clone(), Some(LATTICE.to_string()), Duration::from_secs(5), Duration::from_secs(1));
+    let nats = async_nats::connect(nats_server.url())
+        .await
+        .expect("connect to nats-server");
+    let client = Client::new(
+        nats.clone(),
+        Some(LATTICE.to_string()),
+        Duration::from_secs(5),
+        Duration::from_secs(1),
+    );
     let events = EventLog::start(client.events_receiver().await.expect("events_receiver"));
     let mut steps = Steps::default();
 
@@ -189,7 +264,9 @@ async fn a_2022_client_drives_wasmhost_up_unchanged() {
             loop {
                 let hosts = client.get_hosts().await.map_err(|e| e.to_string())?;
                 match hosts.as_slice() {
-                    [one] if one.id.starts_with('N') && one.id.len() == 56 => return Ok(one.clone()),
+                    [one] if one.id.starts_with('N') && one.id.len() == 56 => {
+                        return Ok(one.clone())
+                    }
                     [] if tokio::time::Instant::now() < deadline => continue,
                     other => return Err(format!("expected one host, got {other:?}")),
                 }
@@ -205,7 +282,10 @@ async fn a_2022_client_drives_wasmhost_up_unchanged() {
 
     steps
         .run("get_host_inventory: id, labels, no actors", async {
-            let inv = client.get_host_inventory(&host_id).await.map_err(|e| e.to_string())?;
+            let inv = client
+                .get_host_inventory(&host_id)
+                .await
+                .map_err(|e| e.to_string())?;
             if inv.host_id != host_id {
                 return Err(format!("host_id {} != {host_id}", inv.host_id));
             }
@@ -213,7 +293,11 @@ async fn a_2022_client_drives_wasmhost_up_unchanged() {
                 return Err(format!("labels lack zone=interop: {:?}", inv.labels));
             }
             if !inv.actors.is_empty() || !inv.providers.is_empty() {
-                return Err(format!("a fresh host runs {} actors, {} providers", inv.actors.len(), inv.providers.len()));
+                return Err(format!(
+                    "a fresh host runs {} actors, {} providers",
+                    inv.actors.len(),
+                    inv.providers.len()
+                ));
             }
             Ok(())
         })
@@ -222,12 +306,19 @@ async fn a_2022_client_drives_wasmhost_up_unchanged() {
     steps
         .run("perform_actor_auction honours label constraints", async {
             let yes: HashMap<String, String> = [("zone".to_string(), "interop".to_string())].into();
-            let acks = client.perform_actor_auction(&echo.reference, yes).await.map_err(|e| e.to_string())?;
+            let acks = client
+                .perform_actor_auction(&echo.reference, yes)
+                .await
+                .map_err(|e| e.to_string())?;
             if acks.len() != 1 || acks[0].host_id != host_id {
                 return Err(format!("matching auction: {acks:?}"));
             }
-            let no: HashMap<String, String> = [("zone".to_string(), "elsewhere".to_string())].into();
-            let acks = client.perform_actor_auction(&echo.reference, no).await.map_err(|e| e.to_string())?;
+            let no: HashMap<String, String> =
+                [("zone".to_string(), "elsewhere".to_string())].into();
+            let acks = client
+                .perform_actor_auction(&echo.reference, no)
+                .await
+                .map_err(|e| e.to_string())?;
             if !acks.is_empty() {
                 return Err(format!("non-matching auction got bids: {acks:?}"));
             }
@@ -236,30 +327,53 @@ async fn a_2022_client_drives_wasmhost_up_unchanged() {
         .await;
 
     let started = steps
-        .run("start_actor echo, pong, pinger (file://) → actor_started", async {
-            for actor in [&echo, &pong, &pinger] {
-                accepted(client.start_actor(&host_id, &actor.reference, 1, None).await)?;
-            }
-            for actor in [&echo, &pong, &pinger] {
-                let found = events.wait_for("actor_started", 1, key_is(&actor.key)).await?;
-                if found[0]["instance_id"].as_str().unwrap_or("").is_empty() {
-                    return Err(format!("actor_started without instance_id: {}", found[0]));
+        .run(
+            "start_actor echo, pong, pinger (file://) → actor_started",
+            async {
+                for actor in [&echo, &pong, &pinger] {
+                    accepted(
+                        client
+                            .start_actor(&host_id, &actor.reference, 1, None)
+                            .await,
+                    )?;
                 }
-            }
-            wait_for_instances(&client, &host_id, &echo.key, 1).await
-        })
+                for actor in [&echo, &pong, &pinger] {
+                    let found = events
+                        .wait_for("actor_started", 1, key_is(&actor.key))
+                        .await?;
+                    if found[0]["instance_id"].as_str().unwrap_or("").is_empty() {
+                        return Err(format!("actor_started without instance_id: {}", found[0]));
+                    }
+                }
+                wait_for_instances(&client, &host_id, &echo.key, 1).await
+            },
+        )
         .await
         .is_some();
 
     steps
         .run("inventory lists the started actors", async {
-            let inv = client.get_host_inventory(&host_id).await.map_err(|e| e.to_string())?;
-            let echo_entry = inv.actors.iter().find(|a| a.id == echo.key).ok_or("echo not in inventory")?;
+            let inv = client
+                .get_host_inventory(&host_id)
+                .await
+                .map_err(|e| e.to_string())?;
+            let echo_entry = inv
+                .actors
+                .iter()
+                .find(|a| a.id == echo.key)
+                .ok_or("echo not in inventory")?;
             if echo_entry.name.as_deref() != Some("Echo") || echo_entry.instances.len() != 1 {
-                return Err(format!("echo entry: name {:?}, {} instances", echo_entry.name, echo_entry.instances.len()));
+                return Err(format!(
+                    "echo entry: name {:?}, {} instances",
+                    echo_entry.name,
+                    echo_entry.instances.len()
+                ));
             }
             if echo_entry.instances[0].revision != 1 {
-                return Err(format!("echo revision {}", echo_entry.instances[0].revision));
+                return Err(format!(
+                    "echo revision {}",
+                    echo_entry.instances[0].revision
+                ));
             }
             Ok(())
         })
@@ -267,21 +381,46 @@ async fn a_2022_client_drives_wasmhost_up_unchanged() {
 
     steps
         .run("scale_actor echo to 3 instances", async {
-            accepted(client.scale_actor(&host_id, &echo.reference, &echo.key, 3, None).await)?;
+            accepted(
+                client
+                    .scale_actor(&host_id, &echo.reference, &echo.key, 3, None)
+                    .await,
+            )?;
             wait_for_instances(&client, &host_id, &echo.key, 3).await
         })
         .await;
 
     steps
         .run("advertise_link + query_links + linkdef_set", async {
-            let values: HashMap<String, String> = [("URL".to_string(), "redis://127.0.0.1:6379/".to_string())].into();
-            accepted(client.advertise_link(&echo.key, PROVIDER_KEY, "wasmcloud:keyvalue", "default", values).await)?;
+            let values: HashMap<String, String> =
+                [("URL".to_string(), "redis://127.0.0.1:6379/".to_string())].into();
+            accepted(
+                client
+                    .advertise_link(
+                        &echo.key,
+                        PROVIDER_KEY,
+                        "wasmcloud:keyvalue",
+                        "default",
+                        values,
+                    )
+                    .await,
+            )?;
             let links = client.query_links().await.map_err(|e| e.to_string())?;
-            let link = links.links.iter().find(|l| l.actor_id == echo.key).ok_or_else(|| format!("link missing: {:?}", links.links))?;
-            if link.provider_id != PROVIDER_KEY || link.contract_id != "wasmcloud:keyvalue" || link.values["URL"] != "redis://127.0.0.1:6379/" {
+            let link = links
+                .links
+                .iter()
+                .find(|l| l.actor_id == echo.key)
+                .ok_or_else(|| format!("link missing: {:?}", links.links))?;
+            if link.provider_id != PROVIDER_KEY
+                || link.contract_id != "wasmcloud:keyvalue"
+                || link.values["URL"] != "redis://127.0.0.1:6379/"
+            {
                 return Err(format!("link differs: {link:?}"));
             }
-            events.wait_for("linkdef_set", 1, |d| d["actor_id"] == echo.key.as_str()).await.map(|_| ())
+            events
+                .wait_for("linkdef_set", 1, |d| d["actor_id"] == echo.key.as_str())
+                .await
+                .map(|_| ())
         })
         .await;
 
@@ -289,12 +428,20 @@ async fn a_2022_client_drives_wasmhost_up_unchanged() {
         .run("get_claims lists the actors' claims", async {
             let claims = client.get_claims().await.map_err(|e| e.to_string())?;
             for actor in [&echo, &pong, &pinger] {
-                let entry = claims.claims.iter().find(|c| c.get("sub") == Some(&actor.key)).ok_or_else(|| format!("no claims for {}", actor.key))?;
+                let entry = claims
+                    .claims
+                    .iter()
+                    .find(|c| c.get("sub") == Some(&actor.key))
+                    .ok_or_else(|| format!("no claims for {}", actor.key))?;
                 if entry.get("rev").map(String::as_str) != Some("1") {
                     return Err(format!("claims of {}: {entry:?}", actor.key));
                 }
             }
-            let echo_claims = claims.claims.iter().find(|c| c.get("sub") == Some(&echo.key)).unwrap();
+            let echo_claims = claims
+                .claims
+                .iter()
+                .find(|c| c.get("sub") == Some(&echo.key))
+                .unwrap();
             if echo_claims.get("caps").map(String::as_str) != Some("wasmcloud:httpserver") {
                 return Err(format!("echo caps: {echo_claims:?}"));
             }
@@ -327,7 +474,15 @@ async fn a_2022_client_drives_wasmhost_up_unchanged() {
         steps
             .run("RpcClient: Echo.Echo returns the payload", async {
                 let payload = b"hello from 2022".to_vec();
-                let reply = rpc_call(&nats, &cluster, httpserver_origin(), &echo.key, "Echo.Echo", payload.clone()).await?;
+                let reply = rpc_call(
+                    &nats,
+                    &cluster,
+                    httpserver_origin(),
+                    &echo.key,
+                    "Echo.Echo",
+                    payload.clone(),
+                )
+                .await?;
                 if reply != payload {
                     return Err(format!("reply {:?}", String::from_utf8_lossy(&reply)));
                 }
@@ -337,7 +492,15 @@ async fn a_2022_client_drives_wasmhost_up_unchanged() {
 
         steps
             .run("RpcClient: actor→actor call via pinger", async {
-                let reply = rpc_call(&nats, &cluster, httpserver_origin(), &pinger.key, "Pinger.Ping", echo.key.clone().into_bytes()).await?;
+                let reply = rpc_call(
+                    &nats,
+                    &cluster,
+                    httpserver_origin(),
+                    &pinger.key,
+                    "Pinger.Ping",
+                    echo.key.clone().into_bytes(),
+                )
+                .await?;
                 let text = String::from_utf8_lossy(&reply);
                 if text != r#"{"by_alias":"pong:ping","by_key":"ping"}"# {
                     return Err(format!("reply {text}"));
@@ -349,17 +512,30 @@ async fn a_2022_client_drives_wasmhost_up_unchanged() {
         steps
             .run("RpcClient: an untrusted cluster key is refused", async {
                 let stranger = KeyPair::new_cluster();
-                match rpc_call(&nats, &stranger, httpserver_origin(), &echo.key, "Echo.Echo", b"x".to_vec()).await {
-                    Ok(reply) => Err(format!("accepted, replied {:?}", String::from_utf8_lossy(&reply))),
+                match rpc_call(
+                    &nats,
+                    &stranger,
+                    httpserver_origin(),
+                    &echo.key,
+                    "Echo.Echo",
+                    b"x".to_vec(),
+                )
+                .await
+                {
+                    Ok(reply) => Err(format!(
+                        "accepted, replied {:?}",
+                        String::from_utf8_lossy(&reply)
+                    )),
                     Err(e) if e.to_lowercase().contains("issuer") => Ok(()),
                     Err(e) => Err(format!("refused, but not for the issuer: {e}")),
                 }
             })
             .await;
     } else {
-        for name in ["RpcClient calls (echo, Echo.Echo, pinger, untrusted key)"] {
-            steps.blocked(name, "start_actor echo, pong, pinger");
-        }
+        steps.blocked(
+            "RpcClient calls (echo, Echo.Echo, pinger, untrusted key)",
+            "start_actor echo, pong, pinger",
+        );
     }
 
     steps
@@ -367,21 +543,36 @@ async fn a_2022_client_drives_wasmhost_up_unchanged() {
             accepted(client.stop_actor(&host_id, &echo.key, 0, None).await)?;
             wait_for_instances(&client, &host_id, &echo.key, 0).await?;
             // 1 started + 2 by scaling: one actor_stopped per instance.
-            let started = events.wait_for("actor_started", 3, key_is(&echo.key)).await?;
-            let stopped = events.wait_for("actor_stopped", started.len(), key_is(&echo.key)).await?;
+            let started = events
+                .wait_for("actor_started", 3, key_is(&echo.key))
+                .await?;
+            let stopped = events
+                .wait_for("actor_stopped", started.len(), key_is(&echo.key))
+                .await?;
             let ids = |list: &[serde_json::Value]| {
-                let mut ids: Vec<String> = list.iter().map(|d| d["instance_id"].as_str().unwrap_or("").to_string()).collect();
+                let mut ids: Vec<String> = list
+                    .iter()
+                    .map(|d| d["instance_id"].as_str().unwrap_or("").to_string())
+                    .collect();
                 ids.sort();
                 ids
             };
             if ids(&stopped) != ids(&started) {
-                return Err(format!("started instances {:?}, stopped {:?}", ids(&started), ids(&stopped)));
+                return Err(format!(
+                    "started instances {:?}, stopped {:?}",
+                    ids(&started),
+                    ids(&stopped)
+                ));
             }
             Ok(())
         })
         .await;
 
-    steps.run("every event's source is the host id", async { events.sources_are(&host_id) }).await;
+    steps
+        .run("every event's source is the host id", async {
+            events.sources_are(&host_id)
+        })
+        .await;
 
     steps
         .run("stop_host → host_stopped, process exits", async {

@@ -19,7 +19,12 @@ struct Run {
 
 impl Run {
     fn json(&self) -> Result<serde_json::Value, String> {
-        serde_json::from_str(self.stdout.trim()).map_err(|e| format!("stdout is not JSON ({e}): {} / {}", self.stdout, self.stderr))
+        serde_json::from_str(self.stdout.trim()).map_err(|e| {
+            format!(
+                "stdout is not JSON ({e}): {} / {}",
+                self.stdout, self.stderr
+            )
+        })
     }
 
     fn success(self) -> Result<Run, String> {
@@ -38,7 +43,11 @@ struct Ctl {
 impl Ctl {
     fn command(&self, args: &[&str]) -> tokio::process::Command {
         let mut command = tokio::process::Command::new(wasmhost_binary());
-        command.arg("ctl").args(args).args(["--nats-url", &self.nats_url]).env("WASMCLOUD_CLUSTER_SEED", CLUSTER_SEED);
+        command
+            .arg("ctl")
+            .args(args)
+            .args(["--nats-url", &self.nats_url])
+            .env("WASMCLOUD_CLUSTER_SEED", CLUSTER_SEED);
         command.kill_on_drop(true);
         command
     }
@@ -54,15 +63,33 @@ impl Ctl {
 }
 
 fn actor_ref(name: &str) -> String {
-    format!("file://{}", repo_root().join(format!("examples/actors/{name}.wasm")).display())
+    format!(
+        "file://{}",
+        repo_root()
+            .join(format!("examples/actors/{name}.wasm"))
+            .display()
+    )
 }
 
 async fn instances(client: &Client, host: &str, actor: &str) -> Result<usize, String> {
-    let inventory = client.get_host_inventory(host).await.map_err(|e| e.to_string())?;
-    Ok(inventory.actors.iter().find(|a| a.id == actor).map(|a| a.instances.len()).unwrap_or(0))
+    let inventory = client
+        .get_host_inventory(host)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(inventory
+        .actors
+        .iter()
+        .find(|a| a.id == actor)
+        .map(|a| a.instances.len())
+        .unwrap_or(0))
 }
 
-async fn wait_for_instances(client: &Client, host: &str, actor: &str, count: usize) -> Result<(), String> {
+async fn wait_for_instances(
+    client: &Client,
+    host: &str,
+    actor: &str,
+    count: usize,
+) -> Result<(), String> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
         let running = instances(client, host, actor).await?;
@@ -70,7 +97,9 @@ async fn wait_for_instances(client: &Client, host: &str, actor: &str, count: usi
             return Ok(());
         }
         if tokio::time::Instant::now() > deadline {
-            return Err(format!("{actor} runs {running} instance(s), expected {count}"));
+            return Err(format!(
+                "{actor} runs {running} instance(s), expected {count}"
+            ));
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -79,9 +108,19 @@ async fn wait_for_instances(client: &Client, host: &str, actor: &str, count: usi
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wasmhost_ctl_drives_wasmhost_up() {
     let nats_server = NatsServer::start();
-    let mut host = HostProcess::start(&nats_server.url(), &[("WASMCLOUD_CLUSTER_SEED", CLUSTER_SEED), ("HOST_zone", "interop")]);
-    let ctl = Ctl { nats_url: nats_server.url() };
-    let nats = async_nats::connect(nats_server.url()).await.expect("connect to nats-server");
+    let mut host = HostProcess::start(
+        &nats_server.url(),
+        &[
+            ("WASMCLOUD_CLUSTER_SEED", CLUSTER_SEED),
+            ("HOST_zone", "interop"),
+        ],
+    );
+    let ctl = Ctl {
+        nats_url: nats_server.url(),
+    };
+    let nats = async_nats::connect(nats_server.url())
+        .await
+        .expect("connect to nats-server");
     let client = Client::new(nats, None, Duration::from_secs(5), Duration::from_secs(1));
     let mut steps = Steps::default();
 
@@ -89,7 +128,9 @@ async fn wasmhost_ctl_drives_wasmhost_up() {
         .run("ctl get hosts finds the host", async {
             let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
             loop {
-                let run = ctl.run(&["get", "hosts", "--output", "json", "--timeout", "500"]).await;
+                let run = ctl
+                    .run(&["get", "hosts", "--output", "json", "--timeout", "500"])
+                    .await;
                 if run.ok {
                     let hosts = run.json()?;
                     let zone = hosts[0]["labels"]["zone"].as_str().unwrap_or("");
@@ -113,92 +154,196 @@ async fn wasmhost_ctl_drives_wasmhost_up() {
     let h = host_id.as_str();
 
     steps
-        .run("ctl start actor by auction (constraint) waits for actor_started", async {
-            let run = ctl.run(&["start", "actor", &actor_ref("echo"), "--constraint", "zone=interop", "--output", "json"]).await.success()?;
-            let result = run.json()?;
-            if result["actor_id"] != ECHO || result["host_id"] != h {
-                return Err(format!("result {result}"));
-            }
-            wait_for_instances(&client, h, ECHO, 1).await
-        })
+        .run(
+            "ctl start actor by auction (constraint) waits for actor_started",
+            async {
+                let run = ctl
+                    .run(&[
+                        "start",
+                        "actor",
+                        &actor_ref("echo"),
+                        "--constraint",
+                        "zone=interop",
+                        "--output",
+                        "json",
+                    ])
+                    .await
+                    .success()?;
+                let result = run.json()?;
+                if result["actor_id"] != ECHO || result["host_id"] != h {
+                    return Err(format!("result {result}"));
+                }
+                wait_for_instances(&client, h, ECHO, 1).await
+            },
+        )
         .await;
 
     steps
-        .run("ctl start actor with an unmatched constraint fails clearly", async {
-            let run = ctl.run(&["start", "actor", &actor_ref("echo"), "--constraint", "zone=elsewhere"]).await;
-            if run.ok || !run.stderr.contains("no host accepted the auction") {
-                return Err(format!("ok={} stderr={}", run.ok, run.stderr));
-            }
-            Ok(())
-        })
+        .run(
+            "ctl start actor with an unmatched constraint fails clearly",
+            async {
+                let run = ctl
+                    .run(&[
+                        "start",
+                        "actor",
+                        &actor_ref("echo"),
+                        "--constraint",
+                        "zone=elsewhere",
+                    ])
+                    .await;
+                if run.ok || !run.stderr.contains("no host accepted the auction") {
+                    return Err(format!("ok={} stderr={}", run.ok, run.stderr));
+                }
+                Ok(())
+            },
+        )
         .await;
 
     steps
         .run("ctl start actor --host, ctl scale actor", async {
-            ctl.run(&["start", "actor", &actor_ref("pong"), "--host", h]).await.success()?;
-            ctl.run(&["scale", "actor", h, ECHO, "--count", "2"]).await.success()?;
+            ctl.run(&["start", "actor", &actor_ref("pong"), "--host", h])
+                .await
+                .success()?;
+            ctl.run(&["scale", "actor", h, ECHO, "--count", "2"])
+                .await
+                .success()?;
             wait_for_instances(&client, h, ECHO, 2).await?;
-            let inventory = ctl.run(&["get", "inventory", h, "--output", "json"]).await.success()?.json()?;
+            let inventory = ctl
+                .run(&["get", "inventory", h, "--output", "json"])
+                .await
+                .success()?
+                .json()?;
             let actors = inventory["actors"].as_array().map(Vec::len).unwrap_or(0);
             if actors != 2 {
-                return Err(format!("ctl get inventory lists {actors} actors: {inventory}"));
+                return Err(format!(
+                    "ctl get inventory lists {actors} actors: {inventory}"
+                ));
             }
             Ok(())
         })
         .await;
 
     steps
-        .run("ctl call HttpServer.HandleRequest / Echo.Echo --raw", async {
-            let data = r#"{"method":"PUT","path":"/a/b","body":"hey"}"#;
-            let reply = ctl.run(&["call", ECHO, "HttpServer.HandleRequest", "--data", data, "--output", "json"]).await.success()?.json()?;
-            if reply["statusCode"] != 200 || reply["body_json"]["path"] != "/a/b" || reply["body_json"]["body"] != "hey" {
-                return Err(format!("reply {reply}"));
-            }
-            let raw = ctl.run(&["call", ECHO, "Echo.Echo", "--data", "raw bytes", "--raw"]).await.success()?;
-            if raw.stdout != "raw bytes" {
-                return Err(format!("raw reply {:?}", raw.stdout));
-            }
-            Ok(())
-        })
+        .run(
+            "ctl call HttpServer.HandleRequest / Echo.Echo --raw",
+            async {
+                let data = r#"{"method":"PUT","path":"/a/b","body":"hey"}"#;
+                let reply = ctl
+                    .run(&[
+                        "call",
+                        ECHO,
+                        "HttpServer.HandleRequest",
+                        "--data",
+                        data,
+                        "--output",
+                        "json",
+                    ])
+                    .await
+                    .success()?
+                    .json()?;
+                if reply["statusCode"] != 200
+                    || reply["body_json"]["path"] != "/a/b"
+                    || reply["body_json"]["body"] != "hey"
+                {
+                    return Err(format!("reply {reply}"));
+                }
+                let raw = ctl
+                    .run(&["call", ECHO, "Echo.Echo", "--data", "raw bytes", "--raw"])
+                    .await
+                    .success()?;
+                if raw.stdout != "raw bytes" {
+                    return Err(format!("raw reply {:?}", raw.stdout));
+                }
+                Ok(())
+            },
+        )
         .await;
 
     steps
-        .run("ctl call signed by an untrusted cluster seed is refused", async {
-            // A valid cluster seed the host does not trust.
-            let stranger = wascap::prelude::KeyPair::new_cluster().seed().map_err(|e| e.to_string())?;
-            let run = ctl.run(&["call", ECHO, "Echo.Echo", "--data", "x", "--raw", "--cluster-seed", &stranger]).await;
-            if run.ok || !run.stderr.to_lowercase().contains("issuer") {
-                return Err(format!("ok={} stdout={} stderr={}", run.ok, run.stdout, run.stderr));
-            }
-            Ok(())
-        })
+        .run(
+            "ctl call signed by an untrusted cluster seed is refused",
+            async {
+                // A valid cluster seed the host does not trust.
+                let stranger = wascap::prelude::KeyPair::new_cluster()
+                    .seed()
+                    .map_err(|e| e.to_string())?;
+                let run = ctl
+                    .run(&[
+                        "call",
+                        ECHO,
+                        "Echo.Echo",
+                        "--data",
+                        "x",
+                        "--raw",
+                        "--cluster-seed",
+                        &stranger,
+                    ])
+                    .await;
+                if run.ok || !run.stderr.to_lowercase().contains("issuer") {
+                    return Err(format!(
+                        "ok={} stdout={} stderr={}",
+                        run.ok, run.stdout, run.stderr
+                    ));
+                }
+                Ok(())
+            },
+        )
         .await;
 
     steps
-        .run("ctl link put / get links / link del, seen by the 2022 client", async {
-            ctl.run(&["link", "put", ECHO, PROVIDER_KEY, "wasmcloud:keyvalue", "URL=redis://127.0.0.1:1/"]).await.success()?;
-            let links = client.query_links().await.map_err(|e| e.to_string())?;
-            let expected: HashMap<String, String> = [("URL".to_string(), "redis://127.0.0.1:1/".to_string())].into();
-            if !links.links.iter().any(|l| l.actor_id == ECHO && l.provider_id == PROVIDER_KEY && l.values == expected) {
-                return Err(format!("2022 client sees {:?}", links.links));
-            }
-            let ours = ctl.run(&["get", "links", "--output", "json"]).await.success()?.json()?;
-            if ours["links"].as_array().map(Vec::len) != Some(1) {
-                return Err(format!("ctl get links: {ours}"));
-            }
-            ctl.run(&["link", "del", ECHO, "wasmcloud:keyvalue"]).await.success()?;
-            let links = client.query_links().await.map_err(|e| e.to_string())?;
-            if !links.links.is_empty() {
-                return Err(format!("after link del: {:?}", links.links));
-            }
-            Ok(())
-        })
+        .run(
+            "ctl link put / get links / link del, seen by the 2022 client",
+            async {
+                ctl.run(&[
+                    "link",
+                    "put",
+                    ECHO,
+                    PROVIDER_KEY,
+                    "wasmcloud:keyvalue",
+                    "URL=redis://127.0.0.1:1/",
+                ])
+                .await
+                .success()?;
+                let links = client.query_links().await.map_err(|e| e.to_string())?;
+                let expected: HashMap<String, String> =
+                    [("URL".to_string(), "redis://127.0.0.1:1/".to_string())].into();
+                if !links.links.iter().any(|l| {
+                    l.actor_id == ECHO && l.provider_id == PROVIDER_KEY && l.values == expected
+                }) {
+                    return Err(format!("2022 client sees {:?}", links.links));
+                }
+                let ours = ctl
+                    .run(&["get", "links", "--output", "json"])
+                    .await
+                    .success()?
+                    .json()?;
+                if ours["links"].as_array().map(Vec::len) != Some(1) {
+                    return Err(format!("ctl get links: {ours}"));
+                }
+                ctl.run(&["link", "del", ECHO, "wasmcloud:keyvalue"])
+                    .await
+                    .success()?;
+                let links = client.query_links().await.map_err(|e| e.to_string())?;
+                if !links.links.is_empty() {
+                    return Err(format!("after link del: {:?}", links.links));
+                }
+                Ok(())
+            },
+        )
         .await;
 
     steps
         .run("ctl get claims", async {
-            let claims = ctl.run(&["get", "claims", "--output", "json"]).await.success()?.json()?;
-            let found = claims["claims"].as_array().into_iter().flatten().any(|c| c["sub"] == ECHO && c["name"] == "Echo");
+            let claims = ctl
+                .run(&["get", "claims", "--output", "json"])
+                .await
+                .success()?
+                .json()?;
+            let found = claims["claims"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|c| c["sub"] == ECHO && c["name"] == "Echo");
             if !found {
                 return Err(format!("claims {claims}"));
             }
@@ -207,20 +352,32 @@ async fn wasmhost_ctl_drives_wasmhost_up() {
         .await;
 
     steps
-        .run("ctl get inventory of an unknown host: no responders", async {
-            let run = ctl.run(&["get", "inventory", "NOSUCHHOST"]).await;
-            if run.ok || !run.stderr.contains("no responders") {
-                return Err(format!("ok={} stderr={}", run.ok, run.stderr));
-            }
-            Ok(())
-        })
+        .run(
+            "ctl get inventory of an unknown host: no responders",
+            async {
+                let run = ctl.run(&["get", "inventory", "NOSUCHHOST"]).await;
+                if run.ok || !run.stderr.contains("no responders") {
+                    return Err(format!("ok={} stderr={}", run.ok, run.stderr));
+                }
+                Ok(())
+            },
+        )
         .await;
 
     steps
         .run("ctl watch events sees ctl stop actor", async {
             use tokio::io::AsyncBufReadExt;
             let mut watcher = ctl
-                .command(&["watch", "events", "--type", "actor_stopped", "--count", "2", "--output", "json"])
+                .command(&[
+                    "watch",
+                    "events",
+                    "--type",
+                    "actor_stopped",
+                    "--count",
+                    "2",
+                    "--output",
+                    "json",
+                ])
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
@@ -230,18 +387,25 @@ async fn wasmhost_ctl_drives_wasmhost_up() {
             // Kept open until the watcher exits, so its later stderr writes never hit a closed pipe.
             let mut stderr = tokio::io::BufReader::new(stderr);
             let mut first = String::new();
-            stderr.read_line(&mut first).await.map_err(|e| e.to_string())?;
+            stderr
+                .read_line(&mut first)
+                .await
+                .map_err(|e| e.to_string())?;
             if !first.starts_with("Watching wasmbus.evt.default") {
                 return Err(format!("watch said {first:?}"));
             }
             ctl.run(&["stop", "actor", h, ECHO]).await.success()?;
             let output = tokio::time::timeout(Duration::from_secs(30), watcher.wait_with_output())
                 .await
-                .map_err(|_| "ctl watch events did not see 2 actor_stopped events within 30 s".to_string())?
+                .map_err(|_| {
+                    "ctl watch events did not see 2 actor_stopped events within 30 s".to_string()
+                })?
                 .map_err(|e| e.to_string())?;
             drop(stderr);
-            let lines: Vec<serde_json::Value> =
-                String::from_utf8_lossy(&output.stdout).lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+            let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&output.stdout)
+                .lines()
+                .filter_map(|l| serde_json::from_str(l).ok())
+                .collect();
             if lines.len() != 2 || lines.iter().any(|e| e["data"]["public_key"] != ECHO) {
                 return Err(format!("watch printed {lines:?}"));
             }
@@ -250,18 +414,21 @@ async fn wasmhost_ctl_drives_wasmhost_up() {
         .await;
 
     steps
-        .run("ctl stop host: the process exits, then no host answers", async {
-            ctl.run(&["stop", "host", h]).await.success()?;
-            match tokio::task::block_in_place(|| host.wait_for_exit(Duration::from_secs(30))) {
-                Some(status) if status.success() => {}
-                other => return Err(format!("host exit: {other:?}")),
-            }
-            let run = ctl.run(&["get", "hosts", "--timeout", "500"]).await;
-            if run.ok || !run.stderr.contains("no host answered") {
-                return Err(format!("ok={} stderr={}", run.ok, run.stderr));
-            }
-            Ok(())
-        })
+        .run(
+            "ctl stop host: the process exits, then no host answers",
+            async {
+                ctl.run(&["stop", "host", h]).await.success()?;
+                match tokio::task::block_in_place(|| host.wait_for_exit(Duration::from_secs(30))) {
+                    Some(status) if status.success() => {}
+                    other => return Err(format!("host exit: {other:?}")),
+                }
+                let run = ctl.run(&["get", "hosts", "--timeout", "500"]).await;
+                if run.ok || !run.stderr.contains("no host answered") {
+                    return Err(format!("ok={} stderr={}", run.ok, run.stderr));
+                }
+                Ok(())
+            },
+        )
         .await;
 
     steps.finish(&host.log_text());
