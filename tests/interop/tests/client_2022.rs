@@ -425,6 +425,37 @@ async fn a_2022_client_drives_wasmhost_up_unchanged() {
         .await;
 
     steps
+        .run("remove_link + linkdef_deleted", async {
+            accepted(
+                client
+                    .remove_link(&echo.key, "wasmcloud:keyvalue", "default")
+                    .await,
+            )?;
+            let links = client.query_links().await.map_err(|e| e.to_string())?;
+            if !links.links.is_empty() {
+                return Err(format!("links left: {:?}", links.links));
+            }
+            events
+                .wait_for("linkdef_deleted", 1, |d| d["actor_id"] == echo.key.as_str())
+                .await
+                .map(|_| ())
+        })
+        .await;
+
+    steps
+        .run("update_actor to the same revision: a failure ack", async {
+            let ack = client
+                .update_actor(&host_id, &echo.key, &echo.reference, None)
+                .await
+                .map_err(|e| e.to_string())?;
+            if ack.accepted || ack.error.is_empty() {
+                return Err(format!("expected a refusal, got {ack:?}"));
+            }
+            Ok(())
+        })
+        .await;
+
+    steps
         .run("get_claims lists the actors' claims", async {
             let claims = client.get_claims().await.map_err(|e| e.to_string())?;
             for actor in [&echo, &pong, &pinger] {
