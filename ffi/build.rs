@@ -26,6 +26,10 @@ fn main() {
     if let Some(profile_dir) = out_dir.ancestors().nth(3) {
         write_pkg_config(profile_dir, &manifest_dir, &version);
         link_soname(profile_dir, &major);
+        // The call-path benchmark links the built libwasmhost.so itself, to measure the real C path.
+        println!("cargo:rustc-link-arg-benches=-L{}", profile_dir.display());
+        println!("cargo:rustc-link-arg-benches=-lwasmhost");
+        println!("cargo:rustc-link-arg-benches=-Wl,-rpath,{}", profile_dir.display());
     }
 }
 

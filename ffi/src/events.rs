@@ -2,6 +2,7 @@
 //! JSON, to a C callback.
 
 use std::ffi::{c_char, c_void, CString};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::{JoinHandle, ThreadId};
 
@@ -25,6 +26,8 @@ pub type wasmhost_event_callback_t = Option<unsafe extern "C" fn(user_data: *mut
 /// An event subscription; wasmhost_subscription_free() ends it.
 pub struct wasmhost_subscription_t {
     cancel: Arc<Notify>,
+    /// Set when the subscription is freed from inside its own callback: stop right after it.
+    stop_now: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
     thread_id: ThreadId,
 }
@@ -51,9 +54,11 @@ pub extern "C" fn wasmhost_events_subscribe(
         let rt = runtime()?;
         let mut stream = host.subscribe_events()?;
         let cancel = Arc::new(Notify::new());
+        let stop_now = Arc::new(AtomicBool::new(false));
         let user_data = UserData::new(user_data, free_user_data);
         let thread = {
             let cancel = cancel.clone();
+            let stop_now = stop_now.clone();
             std::thread::Builder::new()
                 .name("wasmhost-events".into())
                 .spawn(move || {
@@ -73,21 +78,25 @@ pub extern "C" fn wasmhost_events_subscribe(
                         let Ok(json) = CString::new(json) else { continue };
                         // SAFETY: the caller's callback, with a string valid for the call.
                         unsafe { callback(user.ptr(), json.as_ptr(), len) };
+                        if stop_now.load(Ordering::Acquire) {
+                            break;
+                        }
                     }
                     drop(user);
                 })
                 .map_err(|e| FfiError::internal(format!("cannot start the event thread: {e}")))?
         };
         let thread_id = thread.thread().id();
-        out.write(Box::into_raw(Box::new(wasmhost_subscription_t { cancel, thread: Some(thread), thread_id })));
+        out.write(Box::into_raw(Box::new(wasmhost_subscription_t { cancel, stop_now, thread: Some(thread), thread_id })));
         Ok(())
     })
 }
 
-/// Ends a subscription and frees it. Blocks until the subscription thread has finished its current
-/// callback and run `free_user_data`, so no callback runs after this returns — except when called
-/// from inside that subscription's own callback, where it returns at once and the thread ends
-/// after the callback returns. NULL is a no-op.
+/// Ends a subscription and frees it. Events already queued for it when this is called are still
+/// delivered (so after wasmhost_host_stop() every event up to `host_stopped` arrives), then it
+/// blocks until the subscription thread has run `free_user_data`: no callback runs after this
+/// returns. Called from inside the subscription's own callback, it returns at once and no further
+/// event is delivered after that callback returns. NULL is a no-op. Blocking (see above).
 #[no_mangle]
 pub extern "C" fn wasmhost_subscription_free(subscription: *mut wasmhost_subscription_t) {
     if subscription.is_null() {
@@ -95,9 +104,13 @@ pub extern "C" fn wasmhost_subscription_free(subscription: *mut wasmhost_subscri
     }
     // SAFETY: a subscription this library returned, freed once.
     let mut sub = unsafe { Box::from_raw(subscription) };
+    let own_thread = std::thread::current().id() == sub.thread_id;
+    if own_thread {
+        sub.stop_now.store(true, Ordering::Release);
+    }
     sub.cancel.notify_one();
     if let Some(thread) = sub.thread.take() {
-        if std::thread::current().id() != sub.thread_id {
+        if !own_thread {
             let _ = thread.join();
         }
     }

@@ -40,8 +40,8 @@ done
 actors="$root/examples/actors"
 echo "== test_api"
 "$here/test_api" "$actors" "$signed"
-echo "== test_api under valgrind"
-valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite \
+echo "== test_api under valgrind (6 instance slots: the engine reserves ~4 GiB of address space per slot)"
+WASMHOST_TEST_MAX_INSTANCES=6 valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite \
     --suppressions="$here/valgrind.supp" "$here/test_api" "$actors" "$signed"
 echo "== test_api with AddressSanitizer"
 # Leak detection stays on; the library's own allocations are not instrumented.

@@ -270,9 +270,12 @@ static void test_host(void) {
     wasmhost_string_free(json);
     wasmhost_host_free(host);
 
-    /* Freeing a running host stops it. */
+    /* Freeing a running host stops it. NULL config = the defaults (too big an address-space
+     * reservation for valgrind, which sets WASMHOST_TEST_MAX_INSTANCES). */
     host = NULL;
-    EXPECT_OK(wasmhost_host_start(NULL, &host, &err));
+    c = getenv("WASMHOST_TEST_MAX_INSTANCES") ? small_config() : NULL;
+    EXPECT_OK(wasmhost_host_start(c, &host, &err));
+    wasmhost_config_free(c);
     wasmhost_host_free(host);
 }
 
@@ -468,6 +471,9 @@ static void on_event(void *user_data, const char *json, size_t len) {
 
 typedef struct {
     recorder rec;
+    pthread_mutex_t lock;
+    pthread_cond_t ready_cond;
+    bool ready; /* `self` was written by wasmhost_events_subscribe */
     wasmhost_subscription_t *self;
 } self_freeing;
 
@@ -475,11 +481,12 @@ typedef struct {
 static void on_event_unsubscribe(void *user_data, const char *json, size_t len) {
     self_freeing *s = user_data;
     rec_add(&s->rec, json, len);
-    if (s->self) {
-        wasmhost_subscription_t *sub = s->self;
-        s->self = NULL;
-        wasmhost_subscription_free(sub);
-    }
+    pthread_mutex_lock(&s->lock);
+    while (!s->ready) pthread_cond_wait(&s->ready_cond, &s->lock);
+    wasmhost_subscription_t *sub = s->self;
+    s->self = NULL;
+    pthread_mutex_unlock(&s->lock);
+    wasmhost_subscription_free(sub);
 }
 
 static void test_events(void) {
@@ -495,9 +502,17 @@ static void test_events(void) {
     EXPECT(WASMHOST_ERR_INVALID_INPUT, wasmhost_events_subscribe(host, on_event, &rec, rec_mark_freed, NULL, &err));
     CHECK(none == NULL);
 
-    self_freeing selfish;
+    self_freeing selfish = {.ready = false, .self = NULL};
     rec_init(&selfish.rec);
-    EXPECT_OK(wasmhost_events_subscribe(host, on_event_unsubscribe, &selfish, NULL, &selfish.self, &err));
+    pthread_mutex_init(&selfish.lock, NULL);
+    pthread_cond_init(&selfish.ready_cond, NULL);
+    wasmhost_subscription_t *selfish_sub = NULL;
+    EXPECT_OK(wasmhost_events_subscribe(host, on_event_unsubscribe, &selfish, NULL, &selfish_sub, &err));
+    pthread_mutex_lock(&selfish.lock);
+    selfish.self = selfish_sub;
+    selfish.ready = true;
+    pthread_cond_broadcast(&selfish.ready_cond);
+    pthread_mutex_unlock(&selfish.lock);
 
     char *echo = start_echo(host);
     CHECK(rec_wait(&rec, "com.wasmcloud.lattice.actor_started", 1));
@@ -523,6 +538,8 @@ static void test_events(void) {
     wasmhost_string_free(echo);
     rec_destroy(&rec);
     rec_destroy(&selfish.rec);
+    pthread_mutex_destroy(&selfish.lock);
+    pthread_cond_destroy(&selfish.ready_cond);
 }
 
 /* ---------------------------------------------------------------- capabilities */

@@ -512,7 +512,7 @@ func (h *Host) Close() error {
 	}
 	var cerr *C.wasmhost_error_t
 	stopErr := check(C.wasmhost_host_stop(h.h, &cerr), cerr)
-	close(h.done)                      // stop waiting on a reader that is gone
+	close(h.done)                       // stop waiting on a reader that is gone
 	C.wasmhost_subscription_free(h.sub) // joins the event thread: no callback runs after this
 	close(h.events)
 	h.mu.Lock()
