@@ -18,7 +18,9 @@ if ! git diff --exit-code --stat -- include/wasmhost.h; then
     exit 1
 fi
 
-echo "== C example"
+echo "== C examples (the README's hello, and embed)"
+make -s -C examples/c PROFILE=debug hello
+[ "$(examples/c/hello)" = "hello" ] || { echo "examples/c/hello did not print hello" >&2; exit 1; }
 make -s -C examples/c PROFILE=debug
 out=$(cd examples/c && ./embed "$root/examples/actors")
 echo "$out"

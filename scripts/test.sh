@@ -14,5 +14,6 @@ git diff --exit-code --stat -- examples/actors/unsigned examples/actors/fixtures
 bash scripts/test-interop.sh
 bash scripts/test-elixir.sh
 bash scripts/test-python.sh
+bash scripts/test-c-go.sh
 echo "== the README's main job"
 bash scripts/demo.sh
