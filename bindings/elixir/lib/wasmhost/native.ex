@@ -32,6 +32,7 @@ defmodule Wasmhost.Native do
   def actor_update(_host, _actor_id, _kind, _data), do: not_loaded()
   def actor_list(_host), do: not_loaded()
   def actor_call(_host, _actor, _operation, _payload), do: not_loaded()
+  def actor_call_loop(_host, _actor, _operation, _payload, _n), do: not_loaded()
   def link_put(_host, _link), do: not_loaded()
   def link_delete(_host, _actor_id, _contract_id, _link_name), do: not_loaded()
   def link_list(_host), do: not_loaded()

@@ -80,3 +80,23 @@ fn actor_call<'a>(env: Env<'a>, resource: ResourceArc<HostResource>, actor: Stri
     let payload = payload.as_slice().to_vec();
     terms::result(env, run(async move { host.call_actor(&actor, &operation, payload).await }).map(Bin))
 }
+
+/// Benchmark baseline: calls `operation` `n` times through the Rust API (`Host::call_actor`
+/// awaited in a loop inside this one NIF call: no NIF crossing per call) and returns each call's
+/// duration in nanoseconds, or the first error. Used by bench/call_bench.exs.
+#[rustler::nif(schedule = "DirtyIo")]
+fn actor_call_loop<'a>(env: Env<'a>, resource: ResourceArc<HostResource>, actor: String, operation: String, payload: Binary<'a>, n: u32) -> Term<'a> {
+    let host = resource.host.clone();
+    let payload = bytes::Bytes::copy_from_slice(payload.as_slice());
+    let samples = run(async move {
+        let mut samples = Vec::with_capacity(n as usize);
+        for _ in 0..n {
+            let start = std::time::Instant::now();
+            host.call_actor(&actor, &operation, payload.clone()).await?;
+            samples.push(start.elapsed().as_nanos() as u64);
+        }
+        Ok(samples)
+    });
+    terms::result(env, samples)
+}
+

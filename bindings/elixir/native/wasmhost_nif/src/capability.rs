@@ -10,12 +10,13 @@
 use std::time::Duration;
 
 use parking_lot::Mutex;
-use rustler::{Binary, Encoder, Env, LocalPid, NifMap, OwnedEnv, Resource, ResourceArc, Term};
+use rustler::{Binary, Encoder, Env, LocalPid, NifMap, Resource, ResourceArc, Term};
 use tokio::sync::oneshot;
 use wasmhost::{capability_fn, CapabilityCall};
 
 use crate::atoms;
 use crate::host::HostResource;
+use crate::runtime::send_from_worker;
 use crate::terms::{self, Bin};
 
 type Reply = Result<Vec<u8>, String>;
@@ -50,10 +51,10 @@ async fn ask(pid: LocalPid, timeout: Duration, call: CapabilityCall) -> Reply {
         operation: call.operation,
         payload: Bin(call.payload.to_vec()),
     };
-    let sent = OwnedEnv::new().send_and_clear(&pid, |env| (atoms::wasmhost_host_call(), slot.clone(), message).encode(env));
-    // Only the message may keep the slot alive now, so its destructor tells us when it is dropped.
-    drop(slot);
-    if sent.is_err() {
+    // After the send only the message keeps the slot alive, so its destructor tells us when the
+    // process drops the call.
+    let sent = send_from_worker(pid, move |env| (atoms::wasmhost_host_call(), slot, message).encode(env)).await;
+    if !sent {
         return Err(format!("the Elixir process handling {what} is not alive"));
     }
     match tokio::time::timeout(timeout, rx).await {
