@@ -8,6 +8,9 @@ const DEFAULT_NATS_HOST: &str = "127.0.0.1";
 /// Default NATS port when neither `--nats-url` nor `WASMCLOUD_CTL_PORT` is given.
 const DEFAULT_NATS_PORT: &str = "4222";
 
+/// Longest wait any option accepts (one hour), so deadlines never overflow.
+pub const MAX_WAIT_MS: u64 = 3_600_000;
+
 /// How results are printed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum OutputKind {
@@ -41,7 +44,7 @@ pub struct GlobalOptions {
     )]
     pub ctl_topic_prefix: String,
     /// Milliseconds to wait for a reply (and, for `get hosts` and auctions, to collect replies).
-    #[arg(long, global = true, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, global = true, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..=MAX_WAIT_MS))]
     pub timeout: u64,
     /// Output format.
     #[arg(long, global = true, value_enum, default_value_t = OutputKind::Table)]

@@ -24,7 +24,7 @@ pub struct WaitOptions {
     #[arg(long)]
     pub no_wait: bool,
     /// Milliseconds to wait for the started (or failed) event.
-    #[arg(long, default_value_t = 30_000)]
+    #[arg(long, default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(1..=super::options::MAX_WAIT_MS))]
     pub wait_ms: u64,
 }
 

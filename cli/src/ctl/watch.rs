@@ -21,7 +21,7 @@ pub struct WatchEventsArgs {
     #[arg(long = "type")]
     types: Vec<String>,
     /// Exit after this many printed events.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     count: Option<u64>,
     /// Leave out host_heartbeat events.
     #[arg(long)]
