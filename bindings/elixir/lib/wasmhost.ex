@@ -67,8 +67,9 @@ defmodule Wasmhost do
   `labels:` (map), `friendly_name:`, `rpc_timeout:`, `invocation_timeout:`,
   `heartbeat_interval:` (milliseconds), `max_instance_memory:`, `max_instances:`,
   `max_payload:`, `enable_invocation_events:`, and `nats:` (a URL or `[url: url]`) to join a NATS
-  lattice. This build's core has no NATS transport yet and answers `nats:` with
-  `{:error, {:invalid_input, message}}`.
+  lattice: hosts with the same `lattice:` and a shared `cluster_seed:` (or each other's keys in
+  `cluster_issuers:`) call each other's actors and share links. The connection is made in the
+  background, so a host starts even before the server is reachable.
   """
   @spec start_host(keyword()) :: {:ok, Host.t()} | error()
   def start_host(opts \\ []) do

@@ -7,8 +7,10 @@ defmodule Wasmhost.Lattice do
       Wasmhost.Lattice.actors(lattice)
       #=> %{"MB..." => %{name: "Echo", count: 2, instances: %{"uuid" => %{host_id: "N...", ...}}, ...}}
 
-  It subscribes to `host`'s events and seeds itself from the host's inventory and links, so it is
-  complete from the start. Events are idempotent on the picture (instances are keyed by id), so an
+  It subscribes to the events of the hosts it is given (`host:` or `hosts:`, the hosts of this VM;
+  in a NATS lattice they may be several) and seeds itself from their inventories and links, so it
+  is complete from the start. Hosts in other OS processes appear only through what local hosts
+  report (the core does not offer the lattice-wide event stream to embedders yet). Events are idempotent on the picture (instances are keyed by id), so an
   event seen both in the seed and in the stream counts once. A heartbeat replaces what is known
   about its host's instances, which heals any missed event.
   """
@@ -33,17 +35,18 @@ defmodule Wasmhost.Lattice do
         }
 
   @doc """
-  Starts the monitor. Options: `host:` (required, a `Wasmhost.Host`) and the usual GenServer
-  `name:`.
+  Starts the monitor. Options: `host:` (a `Wasmhost.Host`) or `hosts:` (a list of them), and the
+  usual GenServer `name:`.
   """
   @spec start_link(keyword()) :: GenServer.on_start()
   def start_link(opts) do
     {host, opts} = Keyword.pop(opts, :host)
+    {hosts, opts} = Keyword.pop(opts, :hosts, List.wrap(host))
 
-    unless match?(%Wasmhost.Host{}, host),
-      do: raise(ArgumentError, "Wasmhost.Lattice needs host: %Wasmhost.Host{}")
+    unless hosts != [] and Enum.all?(hosts, &match?(%Wasmhost.Host{}, &1)),
+      do: raise(ArgumentError, "Wasmhost.Lattice needs host: %Wasmhost.Host{} or hosts: [...]")
 
-    GenServer.start_link(__MODULE__, host, opts)
+    GenServer.start_link(__MODULE__, hosts, opts)
   end
 
   @doc "Hosts by id."
@@ -61,10 +64,14 @@ defmodule Wasmhost.Lattice do
   ## Server
 
   @impl true
-  def init(host) do
-    :ok = Wasmhost.subscribe_events(host, self())
-    state = %{hosts: %{}, actors: %{}, links: %{}}
-    {:ok, seed(state, host)}
+  def init(hosts) do
+    state =
+      Enum.reduce(hosts, %{hosts: %{}, actors: %{}, links: %{}}, fn host, acc ->
+        :ok = Wasmhost.subscribe_events(host, self())
+        seed(acc, host)
+      end)
+
+    {:ok, state}
   end
 
   @impl true
