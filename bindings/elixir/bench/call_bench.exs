@@ -22,7 +22,10 @@ us = fn ns -> :erlang.float_to_binary(ns / 1000, decimals: 2) end
 
 row = fn name, {p50, p99}, base ->
   ratio = if base, do: :erlang.float_to_binary(p50 / elem(base, 0), decimals: 2) <> "x", else: ""
-  IO.puts("| #{String.pad_trailing(name, 44)} | #{String.pad_leading(us.(p50), 8)} µs | #{String.pad_leading(us.(p99), 8)} µs | #{String.pad_leading(ratio, 6)} |")
+
+  IO.puts(
+    "| #{String.pad_trailing(name, 44)} | #{String.pad_leading(us.(p50), 8)} µs | #{String.pad_leading(us.(p99), 8)} µs | #{String.pad_leading(ratio, 6)} |"
+  )
 end
 
 nif_samples = fn count ->
@@ -59,7 +62,10 @@ for callers <- [1, 4] do
   |> Enum.each(&Task.await(&1, :infinity))
 
   secs = (:erlang.monotonic_time(:nanosecond) - t0) / 1.0e9
-  IO.puts("Wasmhost.call/4 throughput, #{callers} caller(s): #{round(per * callers / secs)} calls/s")
+
+  IO.puts(
+    "Wasmhost.call/4 throughput, #{callers} caller(s): #{round(per * callers / secs)} calls/s"
+  )
 end
 
 :ok = Wasmhost.stop_host(host)

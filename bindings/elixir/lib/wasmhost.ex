@@ -239,7 +239,12 @@ defmodule Wasmhost do
   @doc "Deletes a link definition; `{:ok, false}` if there was none."
   @spec delete_link(Host.t(), String.t(), String.t(), String.t()) :: {:ok, boolean()} | error()
   def delete_link(host, actor_id, contract_id, link_name \\ "default") do
-    Native.link_delete(resource!(host), string!(actor_id), string!(contract_id), string!(link_name))
+    Native.link_delete(
+      resource!(host),
+      string!(actor_id),
+      string!(contract_id),
+      string!(link_name)
+    )
   end
 
   @doc "Every link definition known to the host."
@@ -321,12 +326,18 @@ defmodule Wasmhost do
     do: Native.capability_reply(ref, false, message)
 
   def reply(_ref, other),
-    do: raise(ArgumentError, "reply expects {:ok, iodata} or {:error, string}, got: #{inspect(other)}")
+    do:
+      raise(
+        ArgumentError,
+        "reply expects {:ok, iodata} or {:error, string}, got: #{inspect(other)}"
+      )
 
   ## Argument checks
 
   defp resource!(%Host{resource: resource}), do: resource
-  defp resource!(other), do: raise(ArgumentError, "expected a Wasmhost.Host, got: #{inspect(other)}")
+
+  defp resource!(other),
+    do: raise(ArgumentError, "expected a Wasmhost.Host, got: #{inspect(other)}")
 
   defp source!(<<0, "asm", _::binary>> = bytes), do: {:bytes, bytes}
   defp source!({:bytes, bytes}) when is_binary(bytes), do: {:bytes, bytes}
@@ -338,13 +349,21 @@ defmodule Wasmhost do
   end
 
   defp source!(other),
-    do: raise(ArgumentError, "expected wasm bytes, a path or an OCI reference, got: #{inspect(other)}")
+    do:
+      raise(
+        ArgumentError,
+        "expected wasm bytes, a path or an OCI reference, got: #{inspect(other)}"
+      )
 
   defp count!(count, min) when is_integer(count) and count >= min and count <= @max_count,
     do: count
 
   defp count!(count, min),
-    do: raise(ArgumentError, "count must be an integer in #{min}..#{@max_count}, got: #{inspect(count)}")
+    do:
+      raise(
+        ArgumentError,
+        "count must be an integer in #{min}..#{@max_count}, got: #{inspect(count)}"
+      )
 
   defp string!(value) when is_binary(value), do: value
   defp string!(value), do: raise(ArgumentError, "expected a string, got: #{inspect(value)}")
@@ -354,6 +373,7 @@ defmodule Wasmhost do
   defp iodata!(data) do
     IO.iodata_to_binary(data)
   rescue
-    ArgumentError -> reraise ArgumentError, "expected iodata, got: #{inspect(data)}", __STACKTRACE__
+    ArgumentError ->
+      reraise ArgumentError, "expected iodata, got: #{inspect(data)}", __STACKTRACE__
   end
 end

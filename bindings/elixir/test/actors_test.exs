@@ -9,7 +9,9 @@ defmodule Wasmhost.ActorsTest do
   end
 
   test "starts echo from a path, calls Echo.Echo and HandleRequest", %{host: host} do
-    {:ok, actor} = Wasmhost.start_actor(host, actor_path("echo"), count: 2, annotations: %{"app" => "t"})
+    {:ok, actor} =
+      Wasmhost.start_actor(host, actor_path("echo"), count: 2, annotations: %{"app" => "t"})
+
     assert actor.public_key == echo_key()
     assert actor.name == "Echo"
     assert actor.revision == 1
@@ -23,7 +25,14 @@ defmodule Wasmhost.ActorsTest do
     big = :binary.copy(<<0, 255>>, 100_000)
     assert {:ok, ^big} = Wasmhost.call(host, echo_key(), "Echo.Echo", big)
 
-    {:ok, reply} = Wasmhost.call(host, echo_key(), "HttpServer.HandleRequest", http_request("POST", "/foo", "hi"))
+    {:ok, reply} =
+      Wasmhost.call(
+        host,
+        echo_key(),
+        "HttpServer.HandleRequest",
+        http_request("POST", "/foo", "hi")
+      )
+
     %{"statusCode" => 200, "body" => body} = Wasmhost.Msgpack.decode!(reply)
     assert body == ~s({"method":"POST","path":"/foo","query_string":"","body":"hi","body_len":2})
   end
@@ -72,10 +81,15 @@ defmodule Wasmhost.ActorsTest do
     rev2 = sign_example("echo", 2, tmp, ["--name", "Echo", "--cap", "wasmcloud:httpserver"])
 
     Wasmhost.start_actor!(host, actor_path("echo"), count: 2)
-    assert {:ok, %{revision: 2, instances: [_, _]}} = Wasmhost.update_actor(host, echo_key(), rev2)
+
+    assert {:ok, %{revision: 2, instances: [_, _]}} =
+             Wasmhost.update_actor(host, echo_key(), rev2)
+
     assert {:ok, "still here"} = Wasmhost.call(host, echo_key(), "Echo.Echo", "still here")
     # Same revision again is refused.
-    assert {:error, {:invalid_input, msg}} = Wasmhost.update_actor(host, echo_key(), {:file, rev2})
+    assert {:error, {:invalid_input, msg}} =
+             Wasmhost.update_actor(host, echo_key(), {:file, rev2})
+
     assert msg =~ "revision"
     File.rm_rf!(tmp)
   end
@@ -96,8 +110,15 @@ defmodule Wasmhost.ActorsTest do
   test "bad arguments raise ArgumentError", %{host: host} do
     assert_raise ArgumentError, fn -> Wasmhost.start_actor(host, 42) end
     assert_raise ArgumentError, fn -> Wasmhost.start_actor(host, actor_path("echo"), count: 0) end
-    assert_raise ArgumentError, fn -> Wasmhost.start_actor(host, actor_path("echo"), count: 70_000) end
-    assert_raise ArgumentError, fn -> Wasmhost.start_actor(host, actor_path("echo"), annotations: 5) end
+
+    assert_raise ArgumentError, fn ->
+      Wasmhost.start_actor(host, actor_path("echo"), count: 70_000)
+    end
+
+    assert_raise ArgumentError, fn ->
+      Wasmhost.start_actor(host, actor_path("echo"), annotations: 5)
+    end
+
     assert_raise ArgumentError, fn -> Wasmhost.scale_actor(host, echo_key(), -1) end
     assert_raise ArgumentError, fn -> Wasmhost.call(host, :echo, "Echo.Echo", "") end
     assert_raise ArgumentError, fn -> Wasmhost.call(host, echo_key(), "Echo.Echo", [:bad]) end

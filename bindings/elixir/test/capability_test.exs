@@ -33,7 +33,9 @@ defmodule Wasmhost.CapabilityTest do
   end
 
   defp counter(host, path) do
-    {:ok, reply} = Wasmhost.call(host, kvcounter_key(), "HttpServer.HandleRequest", http_request("GET", path))
+    {:ok, reply} =
+      Wasmhost.call(host, kvcounter_key(), "HttpServer.HandleRequest", http_request("GET", path))
+
     %{"statusCode" => status, "body" => body} = Msgpack.decode!(reply)
     {status, body}
   end
@@ -82,7 +84,8 @@ defmodule Wasmhost.CapabilityTest do
   test "a handler that exits without replying releases the call at once", %{host: host} do
     handler = spawn(fn -> receive do: ({:wasmhost_host_call, _ref, _} -> exit(:boom)) end)
     # A long timeout: only the dropped reply reference can end this call quickly.
-    :ok = Wasmhost.register_capability(host, "wasmcloud:keyvalue", handler, "default", timeout: 60_000)
+    :ok =
+      Wasmhost.register_capability(host, "wasmcloud:keyvalue", handler, "default", timeout: 60_000)
 
     {500, body} = counter(host, "/")
     assert body =~ "exited or dropped the call without replying"
@@ -100,7 +103,9 @@ defmodule Wasmhost.CapabilityTest do
         end
       end)
 
-    :ok = Wasmhost.register_capability(host, "wasmcloud:keyvalue", handler, "default", timeout: 200)
+    :ok =
+      Wasmhost.register_capability(host, "wasmcloud:keyvalue", handler, "default", timeout: 200)
+
     {500, body} = counter(host, "/")
     assert body =~ "did not reply within 200 ms"
     assert_received {:holding, ref}
@@ -135,8 +140,14 @@ defmodule Wasmhost.CapabilityTest do
   end
 
   test "bad arguments raise ArgumentError", %{host: host} do
-    assert_raise ArgumentError, fn -> Wasmhost.register_capability(host, "wasmcloud:keyvalue", :nope) end
-    assert_raise ArgumentError, fn -> Wasmhost.register_capability(host, "c:x", self(), "default", timeout: 0) end
+    assert_raise ArgumentError, fn ->
+      Wasmhost.register_capability(host, "wasmcloud:keyvalue", :nope)
+    end
+
+    assert_raise ArgumentError, fn ->
+      Wasmhost.register_capability(host, "c:x", self(), "default", timeout: 0)
+    end
+
     assert_raise ArgumentError, fn -> Wasmhost.register_capability(host, :atom, self()) end
     assert {:error, {:invalid_input, _}} = Wasmhost.register_capability(host, "", self())
     assert_raise ArgumentError, fn -> Wasmhost.reply(make_ref(), {:ok, "x"}) end

@@ -5,7 +5,10 @@ defmodule Wasmhost.EventsTest do
   defmacrop assert_event(host_id, name, timeout \\ 5_000) do
     quote do
       type = "com.wasmcloud.lattice." <> unquote(name)
-      assert_receive {:wasmhost_event, ^unquote(host_id), %{"type" => ^type} = event}, unquote(timeout)
+
+      assert_receive {:wasmhost_event, ^unquote(host_id), %{"type" => ^type} = event},
+                     unquote(timeout)
+
       event
     end
   end
@@ -32,7 +35,13 @@ defmodule Wasmhost.EventsTest do
     assert pk == echo_key()
     assert iid == instance.instance_id
 
-    :ok = Wasmhost.put_link(host, actor_id: echo_key(), provider_id: "VPROVIDER", contract_id: "wasmcloud:keyvalue")
+    :ok =
+      Wasmhost.put_link(host,
+        actor_id: echo_key(),
+        provider_id: "VPROVIDER",
+        contract_id: "wasmcloud:keyvalue"
+      )
+
     link = assert_event(id, "linkdef_set")
     assert link["data"]["link_name"] == "default"
     {:ok, true} = Wasmhost.delete_link(host, echo_key(), "wasmcloud:keyvalue")
@@ -65,6 +74,7 @@ defmodule Wasmhost.EventsTest do
     :ok = Wasmhost.subscribe_events(host, dead)
     :ok = Wasmhost.subscribe_events(host, self())
     other = self()
+
     relay =
       spawn_link(fn ->
         receive do

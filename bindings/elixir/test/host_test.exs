@@ -3,7 +3,13 @@ defmodule Wasmhost.HostTest do
   import Wasmhost.TestHelpers
 
   test "starts an embedded host with an id, labels, a friendly name and an empty inventory" do
-    {:ok, host} = Wasmhost.start_host(labels: %{"region" => "test"}, friendly_name: "elixir-host", max_instances: 16)
+    {:ok, host} =
+      Wasmhost.start_host(
+        labels: %{"region" => "test"},
+        friendly_name: "elixir-host",
+        max_instances: 16
+      )
+
     assert "N" <> _ = Wasmhost.host_id(host)
     assert String.length(host.id) == 56
 
@@ -47,7 +53,10 @@ defmodule Wasmhost.HostTest do
   test "invalid seeds are reported as :invalid_input" do
     assert {:error, {:invalid_input, message}} = Wasmhost.start_host(host_seed: "not-a-seed")
     assert message =~ "host seed"
-    assert_raise Wasmhost.Error, ~r/invalid_input/, fn -> Wasmhost.start_host!(cluster_seed: "x") end
+
+    assert_raise Wasmhost.Error, ~r/invalid_input/, fn ->
+      Wasmhost.start_host!(cluster_seed: "x")
+    end
   end
 
   test "nats: URLs are checked by the core" do
@@ -72,6 +81,8 @@ defmodule Wasmhost.HostTest do
     assert_raise ArgumentError, fn -> Wasmhost.call(make_ref(), "a", "b", "c") end
     assert_raise ArgumentError, fn -> Wasmhost.inventory(%{resource: 1}) end
     # A forged struct around something that is not the host resource: the NIF says badarg.
-    assert_raise ArgumentError, fn -> Wasmhost.inventory(%Wasmhost.Host{resource: make_ref(), id: "N"}) end
+    assert_raise ArgumentError, fn ->
+      Wasmhost.inventory(%Wasmhost.Host{resource: make_ref(), id: "N"})
+    end
   end
 end

@@ -31,7 +31,10 @@ defmodule Wasmhost.LatticeNatsTest do
     Wasmhost.start_actor!(b, actor_path("echo"))
 
     # B's actor becomes reachable from A once B serves its RPC subject.
-    eventually(fn -> Wasmhost.call(a, echo_key(), "Echo.Echo", "over nats") == {:ok, "over nats"} end)
+    eventually(fn ->
+      Wasmhost.call(a, echo_key(), "Echo.Echo", "over nats") == {:ok, "over nats"}
+    end)
+
     assert {:ok, big} = Wasmhost.call(a, echo_key(), "Echo.Echo", :binary.copy("x", 200_000))
     assert byte_size(big) == 200_000
 
@@ -40,11 +43,20 @@ defmodule Wasmhost.LatticeNatsTest do
     assert [%{host_id: ^b_id}] = Map.values(Lattice.actors(lattice)[echo_key()].instances)
 
     # A link put on A arrives at B through the lattice's link bucket.
-    :ok = Wasmhost.put_link(a, actor_id: echo_key(), provider_id: "VPROV", contract_id: "wasmcloud:keyvalue")
+    :ok =
+      Wasmhost.put_link(a,
+        actor_id: echo_key(),
+        provider_id: "VPROV",
+        contract_id: "wasmcloud:keyvalue"
+      )
+
     eventually(fn -> match?([%{provider_id: "VPROV"}], Wasmhost.links(b)) end)
 
     :ok = Wasmhost.stop_actor(b, echo_key())
-    eventually(fn -> match?({:error, {:not_found, _}}, Wasmhost.call(a, echo_key(), "Echo.Echo", "x")) end)
+
+    eventually(fn ->
+      match?({:error, {:not_found, _}}, Wasmhost.call(a, echo_key(), "Echo.Echo", "x"))
+    end)
   end
 
   test "an Elixir capability on one host serves an actor called from the other", %{a: a, b: b} do
@@ -56,7 +68,10 @@ defmodule Wasmhost.LatticeNatsTest do
         Stream.repeatedly(fn ->
           receive do
             {:wasmhost_host_call, ref, %{operation: "KeyValue.Increment"}} ->
-              Wasmhost.reply(ref, {:ok, Msgpack.encode(Agent.get_and_update(store, &{&1 + 1, &1 + 1}))})
+              Wasmhost.reply(
+                ref,
+                {:ok, Msgpack.encode(Agent.get_and_update(store, &{&1 + 1, &1 + 1}))}
+              )
           end
         end)
         |> Stream.run()
@@ -82,7 +97,10 @@ defmodule Wasmhost.LatticeNatsTest do
     {:ok, socket} = :gen_tcp.listen(0, ip: {127, 0, 0, 1})
     {:ok, port} = :inet.port(socket)
     :gen_tcp.close(socket)
-    store = Path.join(System.tmp_dir!(), "wasmhost-elixir-nats-#{System.unique_integer([:positive])}")
+
+    store =
+      Path.join(System.tmp_dir!(), "wasmhost-elixir-nats-#{System.unique_integer([:positive])}")
+
     File.mkdir_p!(store)
 
     server =

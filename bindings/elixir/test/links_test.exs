@@ -6,13 +6,41 @@ defmodule Wasmhost.LinksTest do
     host = test_host()
     assert Wasmhost.links(host) == []
 
-    :ok = Wasmhost.put_link(host, %{actor_id: echo_key(), provider_id: "VP1", contract_id: "wasmcloud:keyvalue", values: %{"url" => "redis://x"}})
-    assert [%{actor_id: a, provider_id: "VP1", link_name: "default", values: %{"url" => "redis://x"}}] = Wasmhost.links(host)
+    :ok =
+      Wasmhost.put_link(host, %{
+        actor_id: echo_key(),
+        provider_id: "VP1",
+        contract_id: "wasmcloud:keyvalue",
+        values: %{"url" => "redis://x"}
+      })
+
+    assert [
+             %{
+               actor_id: a,
+               provider_id: "VP1",
+               link_name: "default",
+               values: %{"url" => "redis://x"}
+             }
+           ] = Wasmhost.links(host)
+
     assert a == echo_key()
 
     # Same actor, contract and link name: replaced.
-    :ok = Wasmhost.put_link!(host, actor_id: echo_key(), provider_id: "VP2", contract_id: "wasmcloud:keyvalue")
-    :ok = Wasmhost.put_link!(host, actor_id: echo_key(), provider_id: "VP3", contract_id: "wasmcloud:keyvalue", link_name: "cache")
+    :ok =
+      Wasmhost.put_link!(host,
+        actor_id: echo_key(),
+        provider_id: "VP2",
+        contract_id: "wasmcloud:keyvalue"
+      )
+
+    :ok =
+      Wasmhost.put_link!(host,
+        actor_id: echo_key(),
+        provider_id: "VP3",
+        contract_id: "wasmcloud:keyvalue",
+        link_name: "cache"
+      )
+
     assert [%{provider_id: "VP3", link_name: "cache"}, %{provider_id: "VP2", values: %{}}] =
              Enum.sort_by(Wasmhost.links(host), & &1.link_name)
 
@@ -24,11 +52,22 @@ defmodule Wasmhost.LinksTest do
 
   test "invalid links" do
     host = test_host()
-    assert {:error, {:invalid_input, msg}} = Wasmhost.put_link(host, actor_id: "", provider_id: "V", contract_id: "c:x")
+
+    assert {:error, {:invalid_input, msg}} =
+             Wasmhost.put_link(host, actor_id: "", provider_id: "V", contract_id: "c:x")
+
     assert msg =~ "actor_id"
-    assert_raise ArgumentError, fn -> Wasmhost.put_link(host, actor_id: echo_key(), contract_id: "c:x") end
+
+    assert_raise ArgumentError, fn ->
+      Wasmhost.put_link(host, actor_id: echo_key(), contract_id: "c:x")
+    end
+
     assert_raise ArgumentError, fn -> Wasmhost.put_link(host, :link) end
-    assert_raise ArgumentError, fn -> Wasmhost.put_link(host, actor_id: "M", provider_id: "V", contract_id: "c", values: [1]) end
+
+    assert_raise ArgumentError, fn ->
+      Wasmhost.put_link(host, actor_id: "M", provider_id: "V", contract_id: "c", values: [1])
+    end
+
     Wasmhost.stop_host(host)
   end
 end

@@ -4,11 +4,41 @@ defmodule Wasmhost.MsgpackTest do
   doctest Wasmhost.Msgpack
 
   test "round-trips the types the 2022 interfaces use" do
-    for value <- [nil, true, false, 0, 1, 127, 128, 255, 256, 65_535, 65_536, 4_294_967_296, -1, -32, -33, -128, -129,
-                  -32_768, -32_769, -2_147_483_649, 1.5, "", "key", String.duplicate("x", 40), String.duplicate("y", 300),
-                  [], [1, "a", [nil]], %{}, %{"key" => "counter", "value" => 1}, Enum.to_list(1..20),
-                  Map.new(1..20, &{"k#{&1}", &1})] do
-      assert Msgpack.decode(Msgpack.encode(value)) == {:ok, value}, "round trip of #{inspect(value)}"
+    for value <- [
+          nil,
+          true,
+          false,
+          0,
+          1,
+          127,
+          128,
+          255,
+          256,
+          65_535,
+          65_536,
+          4_294_967_296,
+          -1,
+          -32,
+          -33,
+          -128,
+          -129,
+          -32_768,
+          -32_769,
+          -2_147_483_649,
+          1.5,
+          "",
+          "key",
+          String.duplicate("x", 40),
+          String.duplicate("y", 300),
+          [],
+          [1, "a", [nil]],
+          %{},
+          %{"key" => "counter", "value" => 1},
+          Enum.to_list(1..20),
+          Map.new(1..20, &{"k#{&1}", &1})
+        ] do
+      assert Msgpack.decode(Msgpack.encode(value)) == {:ok, value},
+             "round trip of #{inspect(value)}"
     end
   end
 

@@ -19,8 +19,12 @@ defmodule Wasmhost.SafetyTest do
     assert_receive {:host_id, id}, 10_000
     ref = Process.monitor(owner)
     assert_receive {:DOWN, ^ref, _, _, _}, 5_000
-    assert_receive {:wasmhost_event, ^id, %{"type" => "com.wasmcloud.lattice.actor_stopped"}}, 10_000
-    assert_receive {:wasmhost_event, ^id, %{"type" => "com.wasmcloud.lattice.host_stopped"}}, 10_000
+
+    assert_receive {:wasmhost_event, ^id, %{"type" => "com.wasmcloud.lattice.actor_stopped"}},
+                   10_000
+
+    assert_receive {:wasmhost_event, ^id, %{"type" => "com.wasmcloud.lattice.host_stopped"}},
+                   10_000
   end
 
   test "a caller that dies during a call leaves the host working" do
@@ -35,12 +39,21 @@ defmodule Wasmhost.SafetyTest do
         receive do
           {:wasmhost_host_call, ref, _} ->
             send(test, :call_arrived)
-            receive do: (:answer -> send(test, {:late_reply, Wasmhost.reply(ref, {:ok, Msgpack.encode(1)})}))
+
+            receive do:
+                      (:answer ->
+                         send(test, {:late_reply, Wasmhost.reply(ref, {:ok, Msgpack.encode(1)})}))
         end
       end)
 
-    :ok = Wasmhost.register_capability(host, "wasmcloud:keyvalue", handler, "default", timeout: 30_000)
-    caller = spawn(fn -> Wasmhost.call(host, kvcounter_key(), "HttpServer.HandleRequest", http_request("GET", "/")) end)
+    :ok =
+      Wasmhost.register_capability(host, "wasmcloud:keyvalue", handler, "default", timeout: 30_000)
+
+    caller =
+      spawn(fn ->
+        Wasmhost.call(host, kvcounter_key(), "HttpServer.HandleRequest", http_request("GET", "/"))
+      end)
+
     assert_receive :call_arrived, 10_000
     Process.exit(caller, :kill)
     refute Process.alive?(caller)
@@ -62,8 +75,13 @@ defmodule Wasmhost.SafetyTest do
     Wasmhost.start_actor!(host, actor_path("echo"))
     assert_receive {:DOWN, ^ref, _, _, _}, 5_000
     Wasmhost.scale_actor!(host, echo_key(), 2)
-    assert_receive {:wasmhost_event, ^id, %{"type" => "com.wasmcloud.lattice.actor_started"}}, 5_000
-    assert_receive {:wasmhost_event, ^id, %{"type" => "com.wasmcloud.lattice.actor_started"}}, 5_000
+
+    assert_receive {:wasmhost_event, ^id, %{"type" => "com.wasmcloud.lattice.actor_started"}},
+                   5_000
+
+    assert_receive {:wasmhost_event, ^id, %{"type" => "com.wasmcloud.lattice.actor_started"}},
+                   5_000
+
     :ok = Wasmhost.stop_host(host)
   end
 
@@ -73,7 +91,9 @@ defmodule Wasmhost.SafetyTest do
 
     results =
       1..200
-      |> Task.async_stream(fn i -> Wasmhost.call(host, echo_key(), "Echo.Echo", "n#{i}") end, max_concurrency: 16)
+      |> Task.async_stream(fn i -> Wasmhost.call(host, echo_key(), "Echo.Echo", "n#{i}") end,
+        max_concurrency: 16
+      )
       |> Enum.map(fn {:ok, r} -> r end)
 
     assert results == Enum.map(1..200, &{:ok, "n#{&1}"})
@@ -100,14 +120,20 @@ defmodule Wasmhost.SafetyTest do
         receive do: (:go -> Enum.each(refs, &Wasmhost.reply(&1, {:ok, Msgpack.encode(5)})))
       end)
 
-    :ok = Wasmhost.register_capability(host, "wasmcloud:keyvalue", handler, "default", timeout: 30_000)
+    :ok =
+      Wasmhost.register_capability(host, "wasmcloud:keyvalue", handler, "default", timeout: 30_000)
 
     # More blocked callers than normal schedulers: if a call held a normal scheduler, the handler
     # and this process could not both run and nothing below would happen.
     callers =
       for _ <- 1..blocked do
         Task.async(fn ->
-          Wasmhost.call(host, kvcounter_key(), "HttpServer.HandleRequest", http_request("GET", "/"))
+          Wasmhost.call(
+            host,
+            kvcounter_key(),
+            "HttpServer.HandleRequest",
+            http_request("GET", "/")
+          )
         end)
       end
 

@@ -79,5 +79,4 @@ defmodule Wasmhost.TestHelpers do
   end
 end
 
-
 ExUnit.start()

@@ -84,7 +84,9 @@ defmodule Wasmhost.Lattice do
 
   @impl true
   def handle_info({:wasmhost_event, _host_id, event}, state),
-    do: {:noreply, apply_event(state, Wasmhost.event_name(event), event["source"], event["data"] || %{})}
+    do:
+      {:noreply,
+       apply_event(state, Wasmhost.event_name(event), event["source"], event["data"] || %{})}
 
   def handle_info(_other, state), do: {:noreply, state}
 
@@ -93,14 +95,28 @@ defmodule Wasmhost.Lattice do
   defp seed(state, host) do
     {:ok, inv} = Wasmhost.inventory(host)
     host_id = inv["host_id"]
-    state = put_host(state, host_id, %{"friendly_name" => inv["friendly_name"], "labels" => inv["labels"]})
+
+    state =
+      put_host(state, host_id, %{
+        "friendly_name" => inv["friendly_name"],
+        "labels" => inv["labels"]
+      })
 
     state =
       for actor <- inv["actors"] || [], instance <- actor["instances"] || [], reduce: state do
         acc ->
           acc
-          |> describe_actor(actor["id"], %{name: actor["name"], image_ref: actor["image_ref"], revision: instance["revision"]})
-          |> put_instance(actor["id"], instance["instance_id"], host_id, instance["annotations"] || %{})
+          |> describe_actor(actor["id"], %{
+            name: actor["name"],
+            image_ref: actor["image_ref"],
+            revision: instance["revision"]
+          })
+          |> put_instance(
+            actor["id"],
+            instance["instance_id"],
+            host_id,
+            instance["annotations"] || %{}
+          )
       end
 
     Enum.reduce(Wasmhost.links(host), state, &put_link(&2, &1))
@@ -121,7 +137,9 @@ defmodule Wasmhost.Lattice do
       update_in(state.actors, fn actors ->
         Map.new(actors, fn {pk, actor} ->
           instances =
-            Map.filter(actor.instances, fn {id, i} -> i.host_id != host_id or Map.has_key?(live, id) end)
+            Map.filter(actor.instances, fn {id, i} ->
+              i.host_id != host_id or Map.has_key?(live, id)
+            end)
 
           {pk, %{actor | instances: instances, count: map_size(instances)}}
         end)
@@ -186,7 +204,10 @@ defmodule Wasmhost.Lattice do
   end
 
   def apply_event(state, "linkdef_deleted", _host_id, data) do
-    %{state | links: Map.delete(state.links, {data["actor_id"], data["contract_id"], data["link_name"]})}
+    %{
+      state
+      | links: Map.delete(state.links, {data["actor_id"], data["contract_id"], data["link_name"]})
+    }
   end
 
   def apply_event(state, _other, _host_id, _data), do: state
@@ -194,7 +215,13 @@ defmodule Wasmhost.Lattice do
   defp put_host(state, nil, _data), do: state
 
   defp put_host(state, host_id, data) do
-    known = Map.get(state.hosts, host_id, %{friendly_name: nil, labels: %{}, uptime_seconds: nil, version: nil})
+    known =
+      Map.get(state.hosts, host_id, %{
+        friendly_name: nil,
+        labels: %{},
+        uptime_seconds: nil,
+        version: nil
+      })
 
     host = %{
       known
@@ -208,7 +235,15 @@ defmodule Wasmhost.Lattice do
   end
 
   defp describe_actor(state, pk, fields) do
-    actor = Map.get(state.actors, pk, %{name: nil, image_ref: nil, revision: nil, count: 0, instances: %{}})
+    actor =
+      Map.get(state.actors, pk, %{
+        name: nil,
+        image_ref: nil,
+        revision: nil,
+        count: 0,
+        instances: %{}
+      })
+
     fields = Map.reject(fields, fn {_, v} -> is_nil(v) end)
     put_in(state.actors[pk], Map.merge(actor, fields))
   end
@@ -216,7 +251,10 @@ defmodule Wasmhost.Lattice do
   defp put_instance(state, pk, instance_id, host_id, annotations) do
     state = describe_actor(state, pk, %{})
     actor = state.actors[pk]
-    instances = Map.put(actor.instances, instance_id, %{host_id: host_id, annotations: annotations})
+
+    instances =
+      Map.put(actor.instances, instance_id, %{host_id: host_id, annotations: annotations})
+
     put_in(state.actors[pk], %{actor | instances: instances, count: map_size(instances)})
   end
 

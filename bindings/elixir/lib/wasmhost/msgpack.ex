@@ -127,7 +127,9 @@ defmodule Wasmhost.Msgpack do
   defp dec(<<0xDE, n::16, rest::binary>>), do: map(rest, n, %{})
   defp dec(<<0xDF, n::32, rest::binary>>), do: map(rest, n, %{})
   defp dec(<<>>), do: throw({:msgpack, "unexpected end of input"})
-  defp dec(<<tag, _::binary>>), do: throw({:msgpack, "unsupported or truncated type 0x#{Integer.to_string(tag, 16)}"})
+
+  defp dec(<<tag, _::binary>>),
+    do: throw({:msgpack, "unsupported or truncated type 0x#{Integer.to_string(tag, 16)}"})
 
   defp neg_fixint(<<n::signed-8, rest::binary>>), do: {n, rest}
 

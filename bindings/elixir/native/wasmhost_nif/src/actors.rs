@@ -26,7 +26,10 @@ fn actor_source(kind: Atom, data: Binary<'_>) -> Result<ActorSource, Error> {
     } else if kind == atoms::reference() {
         Ok(ActorSource::parse(&text()?))
     } else {
-        Err(Error::new(ErrorKind::InvalidInput, "the actor source kind must be :bytes, :file or :reference"))
+        Err(Error::new(
+            ErrorKind::InvalidInput,
+            "the actor source kind must be :bytes, :file or :reference",
+        ))
     }
 }
 
@@ -47,14 +50,29 @@ fn actor_start<'a>(
 
 /// Sets the number of instances (0 stops the actor).
 #[rustler::nif(schedule = "DirtyIo")]
-fn actor_scale(env: Env<'_>, resource: ResourceArc<HostResource>, actor_id: String, count: u16, annotations: HashMap<String, String>) -> Term<'_> {
+fn actor_scale(
+    env: Env<'_>,
+    resource: ResourceArc<HostResource>,
+    actor_id: String,
+    count: u16,
+    annotations: HashMap<String, String>,
+) -> Term<'_> {
     let host = resource.host.clone();
-    terms::result(env, run(async move { host.scale_actor(&actor_id, count, annotations).await }).map(ActorTerm::from))
+    terms::result(
+        env,
+        run(async move { host.scale_actor(&actor_id, count, annotations).await }).map(ActorTerm::from),
+    )
 }
 
 /// Stops `count` instances (0 = all) matching `annotations`.
 #[rustler::nif(schedule = "DirtyIo")]
-fn actor_stop(env: Env<'_>, resource: ResourceArc<HostResource>, actor_id: String, count: u16, annotations: HashMap<String, String>) -> Term<'_> {
+fn actor_stop(
+    env: Env<'_>,
+    resource: ResourceArc<HostResource>,
+    actor_id: String,
+    count: u16,
+    annotations: HashMap<String, String>,
+) -> Term<'_> {
     let host = resource.host.clone();
     terms::unit(env, run(async move { host.stop_actor(&actor_id, count, annotations).await }))
 }
@@ -85,7 +103,14 @@ fn actor_call<'a>(env: Env<'a>, resource: ResourceArc<HostResource>, actor: Stri
 /// awaited in a loop inside this one NIF call: no NIF crossing per call) and returns each call's
 /// duration in nanoseconds, or the first error. Used by bench/call_bench.exs.
 #[rustler::nif(schedule = "DirtyIo")]
-fn actor_call_loop<'a>(env: Env<'a>, resource: ResourceArc<HostResource>, actor: String, operation: String, payload: Binary<'a>, n: u32) -> Term<'a> {
+fn actor_call_loop<'a>(
+    env: Env<'a>,
+    resource: ResourceArc<HostResource>,
+    actor: String,
+    operation: String,
+    payload: Binary<'a>,
+    n: u32,
+) -> Term<'a> {
     let host = resource.host.clone();
     let payload = bytes::Bytes::copy_from_slice(payload.as_slice());
     let samples = run(async move {
@@ -99,4 +124,3 @@ fn actor_call_loop<'a>(env: Env<'a>, resource: ResourceArc<HostResource>, actor:
     });
     terms::result(env, samples)
 }
-

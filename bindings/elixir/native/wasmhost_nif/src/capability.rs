@@ -59,14 +59,26 @@ async fn ask(pid: LocalPid, timeout: Duration, call: CapabilityCall) -> Reply {
     }
     match tokio::time::timeout(timeout, rx).await {
         Ok(Ok(reply)) => reply,
-        Ok(Err(_)) => Err(format!("the Elixir process handling {what} exited or dropped the call without replying")),
-        Err(_) => Err(format!("the Elixir process handling {what} did not reply within {} ms", timeout.as_millis())),
+        Ok(Err(_)) => Err(format!(
+            "the Elixir process handling {what} exited or dropped the call without replying"
+        )),
+        Err(_) => Err(format!(
+            "the Elixir process handling {what} did not reply within {} ms",
+            timeout.as_millis()
+        )),
     }
 }
 
 /// Registers `pid` as the handler for `contract_id` and `link_name` (replacing any other handler).
 #[rustler::nif]
-fn capability_register(env: Env<'_>, resource: ResourceArc<HostResource>, contract_id: String, link_name: String, pid: LocalPid, timeout_ms: u64) -> Term<'_> {
+fn capability_register(
+    env: Env<'_>,
+    resource: ResourceArc<HostResource>,
+    contract_id: String,
+    link_name: String,
+    pid: LocalPid,
+    timeout_ms: u64,
+) -> Term<'_> {
     let timeout = Duration::from_millis(timeout_ms);
     let handler = capability_fn(move |call| ask(pid, timeout, call));
     terms::unit(env, resource.host.register_capability(&contract_id, &link_name, handler))
@@ -97,4 +109,3 @@ fn capability_reply<'a>(env: Env<'a>, slot: ResourceArc<ReplySlot>, ok: bool, da
         (atoms::error(), atoms::not_waiting()).encode(env)
     }
 }
-

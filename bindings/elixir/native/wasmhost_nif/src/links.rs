@@ -21,13 +21,25 @@ pub(crate) struct LinkTerm {
 
 impl From<LinkDefinition> for LinkTerm {
     fn from(l: LinkDefinition) -> Self {
-        LinkTerm { actor_id: l.actor_id, provider_id: l.provider_id, contract_id: l.contract_id, link_name: l.link_name, values: l.values }
+        LinkTerm {
+            actor_id: l.actor_id,
+            provider_id: l.provider_id,
+            contract_id: l.contract_id,
+            link_name: l.link_name,
+            values: l.values,
+        }
     }
 }
 
 impl From<LinkTerm> for LinkDefinition {
     fn from(l: LinkTerm) -> Self {
-        LinkDefinition { actor_id: l.actor_id, provider_id: l.provider_id, contract_id: l.contract_id, link_name: l.link_name, values: l.values }
+        LinkDefinition {
+            actor_id: l.actor_id,
+            provider_id: l.provider_id,
+            contract_id: l.contract_id,
+            link_name: l.link_name,
+            values: l.values,
+        }
     }
 }
 

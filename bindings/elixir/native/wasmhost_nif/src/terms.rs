@@ -61,28 +61,28 @@ impl Encoder for Json {
 }
 
 fn json_term<'a>(env: Env<'a>, value: &serde_json::Value) -> Term<'a> {
-        use serde_json::Value;
-        match value {
-            Value::Null => rustler::types::atom::nil().encode(env),
-            Value::Bool(b) => b.encode(env),
-            Value::Number(n) => match (n.as_i64(), n.as_u64()) {
-                (Some(i), _) => i.encode(env),
-                (None, Some(u)) => u.encode(env),
-                _ => n.as_f64().unwrap_or(0.0).encode(env),
-            },
-            Value::String(s) => s.encode(env),
-            Value::Array(items) => items.iter().map(|item| json_term(env, item)).collect::<Vec<_>>().encode(env),
-            Value::Object(fields) => {
-                let mut map = rustler::types::map::map_new(env);
-                for (key, value) in fields {
-                    // map_put only fails on a non-map, and `map` always is one.
-                    if let Ok(next) = map.map_put(key.as_str(), json_term(env, value)) {
-                        map = next;
-                    }
+    use serde_json::Value;
+    match value {
+        Value::Null => rustler::types::atom::nil().encode(env),
+        Value::Bool(b) => b.encode(env),
+        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => i.encode(env),
+            (None, Some(u)) => u.encode(env),
+            _ => n.as_f64().unwrap_or(0.0).encode(env),
+        },
+        Value::String(s) => s.encode(env),
+        Value::Array(items) => items.iter().map(|item| json_term(env, item)).collect::<Vec<_>>().encode(env),
+        Value::Object(fields) => {
+            let mut map = rustler::types::map::map_new(env);
+            for (key, value) in fields {
+                // map_put only fails on a non-map, and `map` always is one.
+                if let Ok(next) = map.map_put(key.as_str(), json_term(env, value)) {
+                    map = next;
                 }
-                map
             }
+            map
         }
+    }
 }
 
 /// One running instance of an actor.
@@ -120,7 +120,10 @@ impl From<ActorInfo> for ActorTerm {
             instances: info
                 .instances
                 .into_iter()
-                .map(|i| InstanceTerm { instance_id: i.instance_id, annotations: i.annotations })
+                .map(|i| InstanceTerm {
+                    instance_id: i.instance_id,
+                    annotations: i.annotations,
+                })
                 .collect(),
         }
     }
