@@ -77,7 +77,8 @@ impl PyHost {
     #[new]
     #[pyo3(signature = (*, lattice=None, nats_url=None, host_seed=None, cluster_seed=None, cluster_issuers=None,
         labels=None, friendly_name=None, invocation_timeout=None, rpc_timeout=None, heartbeat_interval=None,
-        max_instance_memory=None, max_instances=None, max_payload=None, enable_invocation_events=None, from_env=false))]
+        max_instance_memory=None, max_instances=None, max_payload=None, enable_invocation_events=None,
+        oci_allow_latest=None, oci_allowed_insecure=None, from_env=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -95,6 +96,8 @@ impl PyHost {
         max_instances: Option<u32>,
         max_payload: Option<usize>,
         enable_invocation_events: Option<bool>,
+        oci_allow_latest: Option<bool>,
+        oci_allowed_insecure: Option<Vec<String>>,
         from_env: bool,
     ) -> PyResult<Self> {
         let mut config = if from_env { HostConfig::from_env().py_err(py)? } else { HostConfig::default() };
@@ -137,6 +140,12 @@ impl PyHost {
         }
         if let Some(v) = enable_invocation_events {
             config.enable_invocation_events = v;
+        }
+        if let Some(v) = oci_allow_latest {
+            config.oci_allow_latest = v;
+        }
+        if let Some(v) = oci_allowed_insecure {
+            config.oci_allowed_insecure = v;
         }
         let started = py.detach(|| runtime().block_on(Host::start(config)));
         Ok(PyHost { host: started.py_err(py)? })
@@ -284,6 +293,25 @@ impl PyHost {
             },
         );
         Ok(())
+    }
+
+    /// The benchmark baseline of BENCHMARKS.md: `n` sequential `call_actor` round trips driven and
+    /// timed inside Rust (no Python per call), in nanoseconds each. Not part of the public API.
+    fn _bench_rust_calls(&self, py: Python<'_>, actor: String, operation: String, payload: &Bound<'_, PyAny>, n: usize) -> PyResult<Vec<u64>> {
+        let payload = bytes::Bytes::from(bytes_arg(payload, "payload")?);
+        let host = self.host.clone();
+        py.detach(|| {
+            runtime().block_on(async {
+                let mut samples = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let start = std::time::Instant::now();
+                    host.call_actor(&actor, &operation, payload.clone()).await?;
+                    samples.push(start.elapsed().as_nanos() as u64);
+                }
+                Ok(samples)
+            })
+        })
+        .py_err(py)
     }
 
     /// Puts a link definition (replaces the one for the same actor, contract and link name).

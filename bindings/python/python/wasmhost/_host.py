@@ -159,6 +159,8 @@ class Host:
         max_instances: Optional[int] = None,
         max_payload: Optional[int] = None,
         enable_invocation_events: Optional[bool] = None,
+        oci_allow_latest: Optional[bool] = None,
+        oci_allowed_insecure: Optional[List[str]] = None,
         from_env: bool = False,
     ) -> None:
         _native.set_log_level(_log.getEffectiveLevel())
@@ -177,6 +179,8 @@ class Host:
             max_instances=max_instances,
             max_payload=max_payload,
             enable_invocation_events=enable_invocation_events,
+            oci_allow_latest=oci_allow_latest,
+            oci_allowed_insecure=oci_allowed_insecure,
             from_env=from_env,
         )
 
