@@ -175,6 +175,10 @@ fn main() {
         }
     }
     rt.block_on(host.stop()).unwrap();
+    // `WASMHOST_BENCH=echo` stops here (for profiling the call path alone).
+    if std::env::var("WASMHOST_BENCH").as_deref() == Ok("echo") {
+        return;
+    }
 
     println!("\n## Actor start (echo, 134 KB, claims verified, 1 instance)\n");
     let mut cold = Vec::new();

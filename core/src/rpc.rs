@@ -47,22 +47,29 @@ pub(crate) async fn call_actor(inner: &HostInner, caller: Caller<'_>, actor: &st
     if operation.is_empty() {
         return Err(Error::invalid("operation must not be empty"));
     }
-    let target = inner.resolve_alias(actor);
-    let local = inner.actors.read().get(&target).cloned();
+    // Hot path: a key lookup without allocating; call aliases only when the key is not running here.
+    let local = inner.actors.read().get(actor).cloned();
+    let (target, local) = match local {
+        Some(running) => (std::borrow::Cow::Borrowed(actor), Some(running)),
+        None => {
+            let target = inner.resolve_alias(actor);
+            let running = inner.actors.read().get(&target).cloned();
+            (std::borrow::Cow::Owned(target), running)
+        }
+    };
     let size = payload.len();
     let result = match local {
         Some(running) => {
-            let source = caller.entity(inner);
-            check_policy(
-                inner,
-                &PolicyRequest::Invoke {
-                    source: source.public_key.clone(),
-                    source_contract_id: source.contract_id.clone(),
-                    target: target.clone(),
+            if inner.policy.read().is_some() {
+                let source = caller.entity(inner);
+                let request = PolicyRequest::Invoke {
+                    source: source.public_key,
+                    source_contract_id: source.contract_id,
+                    target: target.to_string(),
                     operation: operation.to_string(),
-                },
-            )
-            .await?;
+                };
+                check_policy(inner, &request).await?;
+            }
             let timeout = inner.config.invocation_timeout;
             running.pool.invoke(operation, payload, timeout, timeout).await
         }
@@ -73,7 +80,7 @@ pub(crate) async fn call_actor(inner: &HostInner, caller: Caller<'_>, actor: &st
                     let invocation = Invocation::new_signed(
                         &inner.cluster_key,
                         caller.entity(inner),
-                        WasmCloudEntity::actor(&target),
+                        WasmCloudEntity::actor(target.as_ref()),
                         operation,
                         payload.to_vec(),
                         &inner.id,
@@ -89,7 +96,7 @@ pub(crate) async fn call_actor(inner: &HostInner, caller: Caller<'_>, actor: &st
         }
     };
     if inner.config.enable_invocation_events {
-        publish_invocation_event(inner, &caller.entity(inner), &WasmCloudEntity::actor(&target), operation, size, &result);
+        publish_invocation_event(inner, &caller.entity(inner), &WasmCloudEntity::actor(target.as_ref()), operation, size, &result);
     }
     result
 }

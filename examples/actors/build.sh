@@ -59,8 +59,10 @@ if [ "$do_build" = 1 ]; then
     # RUSTC_BOOTSTRAP=1 + -Z sparse-registry: cargo 1.65 reads the crates.io sparse index.
     # --remap-path-prefix: panic-location strings name dependency sources under $CARGO_HOME; remap
     # it so the module bytes (and so the claims hash) do not depend on the home directory.
+    # --compress-relocations: without it the linker leaves padded LEB128 immediates, which wascap
+    # 0.8 (parity-wasm) re-encodes before hashing: 0.5x hosts would then see a hash mismatch.
     cargo_home="${CARGO_HOME:-$HOME/.cargo}"
-    RUSTFLAGS="--remap-path-prefix=$cargo_home=/cargo ${RUSTFLAGS:-}" \
+    RUSTFLAGS="--remap-path-prefix=$cargo_home=/cargo -C link-arg=--compress-relocations ${RUSTFLAGS:-}" \
     RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 CARGO_REGISTRIES_CRATES_IO_PROTOCOL=sparse \
         /usr/bin/cargo -Z sparse-registry build --locked --release --target wasm32-unknown-unknown
     say "cargo build took $(( $(date +%s) - start )) s"

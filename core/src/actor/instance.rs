@@ -68,15 +68,20 @@ impl ActorInstance {
     pub(crate) async fn invoke(&mut self, operation: &str, payload: Bytes, timeout: Duration) -> Result<Vec<u8>> {
         let (op_len, len) = (operation.len() as i32, payload.len() as i32);
         let state = self.store.data_mut();
-        state.call = CallState { operation: Bytes::copy_from_slice(operation.as_bytes()), payload, ..CallState::default() };
+        let mut op = std::mem::take(&mut state.call.operation);
+        op.clear();
+        op.extend_from_slice(operation.as_bytes());
+        state.call = CallState { operation: op, payload, ..CallState::default() };
         state.deadline = Instant::now() + timeout;
         state.timed_out = false;
         self.store.set_epoch_deadline(1);
         let outcome = self.guest_call.call_async(&mut self.store, (op_len, len)).await;
-        let call = std::mem::take(&mut self.store.data_mut().call);
+        let call = &mut self.store.data_mut().call;
+        let (response, guest_error) = (call.guest_response.take(), call.guest_error.take());
+        call.payload = Bytes::new();
         match outcome {
-            Ok(1) => Ok(call.guest_response.unwrap_or_default()),
-            Ok(_) => Err(Error::runtime(match call.guest_error {
+            Ok(1) => Ok(response.unwrap_or_default()),
+            Ok(_) => Err(Error::runtime(match guest_error {
                 Some(text) => format!("guest error in `{operation}`: {text}"),
                 None => format!("guest call `{operation}` failed without an error message"),
             })),

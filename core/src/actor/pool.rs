@@ -84,10 +84,15 @@ impl InstancePool {
 
     /// Runs one invocation on an idle instance, waiting at most `wait` for one to be free.
     pub(crate) async fn invoke(self: &Arc<Self>, operation: &str, payload: Bytes, timeout: Duration, wait: Duration) -> Result<Vec<u8>> {
-        let permit = match tokio::time::timeout(wait, self.permits.acquire()).await {
-            Ok(Ok(permit)) => permit,
-            Ok(Err(_)) => return Err(Error::not_found("the actor was stopped")),
-            Err(_) => return Err(Error::timeout("timed out waiting for a free actor instance")),
+        // An idle instance is the common case: take it without arming a timer.
+        let permit = match self.permits.try_acquire() {
+            Ok(permit) => permit,
+            Err(tokio::sync::TryAcquireError::Closed) => return Err(Error::not_found("the actor was stopped")),
+            Err(tokio::sync::TryAcquireError::NoPermits) => match tokio::time::timeout(wait, self.permits.acquire()).await {
+                Ok(Ok(permit)) => permit,
+                Ok(Err(_)) => return Err(Error::not_found("the actor was stopped")),
+                Err(_) => return Err(Error::timeout("timed out waiting for a free actor instance")),
+            },
         };
         let slot = self.idle.lock().pop().ok_or_else(|| Error::internal("instance pool out of sync"))?;
         let mut lease = Lease { pool: self, slot: Some(slot), permit: Some(permit) };

@@ -26,7 +26,8 @@ pub(crate) struct InstanceState {
 /// The buffers of the invocation in progress; reset before each `__guest_call`.
 #[derive(Default)]
 pub(crate) struct CallState {
-    pub(crate) operation: Bytes,
+    /// Reused across calls: holds the operation name without allocating per call.
+    pub(crate) operation: Vec<u8>,
     pub(crate) payload: Bytes,
     pub(crate) guest_response: Option<Vec<u8>>,
     pub(crate) guest_error: Option<String>,
@@ -109,10 +110,11 @@ pub(crate) fn define_imports(linker: &mut Linker<InstanceState>) -> wasmtime::Re
 }
 
 fn guest_request(mut caller: Caller<'_, InstanceState>, op_ptr: i32, ptr: i32) -> wasmtime::Result<()> {
-    let operation = caller.data().call.operation.clone();
+    let operation = std::mem::take(&mut caller.data_mut().call.operation);
     let payload = caller.data().call.payload.clone();
-    write(&mut caller, op_ptr, &operation)?;
-    write(&mut caller, ptr, &payload)
+    let written = write(&mut caller, op_ptr, &operation).and_then(|()| write(&mut caller, ptr, &payload));
+    caller.data_mut().call.operation = operation;
+    written
 }
 
 fn host_call(
