@@ -343,6 +343,24 @@ mod tests {
     }
 
     #[test]
+    fn oci_settings_are_read() {
+        let cfg = HostConfig::from_vars(vars(&[
+            ("WASMCLOUD_OCI_ALLOWED_INSECURE", "localhost:5000, 127.0.0.1:5001"),
+            ("WASMHOST_OCI_CACHE_DIR", "/var/cache/wasmhost"),
+            ("WASMHOST_OCI_CACHE_MAX_BYTES", "1048576"),
+            ("WASMHOST_OCI_MAX_ARTIFACT_BYTES", "4096"),
+        ]))
+        .unwrap();
+        assert_eq!(cfg.oci_allowed_insecure, vec!["localhost:5000", "127.0.0.1:5001"]);
+        assert_eq!(cfg.oci_cache_dir, Some(PathBuf::from("/var/cache/wasmhost")));
+        assert_eq!((cfg.oci_cache_max_bytes, cfg.oci_max_artifact_bytes), (1 << 20, 4096));
+        let defaults = HostConfig::default();
+        assert_eq!((defaults.oci_cache_dir, defaults.oci_allow_latest), (None, false));
+        let err = HostConfig::from_vars(vars(&[("WASMHOST_OCI_CACHE_MAX_BYTES", "lots")])).unwrap_err();
+        assert!(err.to_string().contains("WASMHOST_OCI_CACHE_MAX_BYTES"), "{err}");
+    }
+
+    #[test]
     fn bad_values_are_refused_with_the_variable_name() {
         let err = HostConfig::from_vars(vars(&[("WASMCLOUD_RPC_TIMEOUT_MS", "soon")])).unwrap_err();
         assert!(err.to_string().contains("WASMCLOUD_RPC_TIMEOUT_MS"), "{err}");
