@@ -29,9 +29,9 @@ echo "== python: pytest"
 # From the tests' directory so `import wasmhost` finds the installed wheel, not the source tree.
 (cd bindings/python && PATH="$venv/bin:$PATH" WASMHOST_CLI="$root/target/debug/wasmhost" "$venv/bin/python" -m pytest -q -p no:cacheprovider tests)
 
-echo "== python: mypy --strict (package, stubs, examples)"
+echo "== python: mypy --strict (package, stubs, examples, benchmark)"
 "$venv/bin/mypy" --strict --no-incremental \
-  bindings/python/python/wasmhost examples/python
+  bindings/python/python/wasmhost bindings/python/benches examples/python
 
 echo "== python: example"
 "$venv/bin/python" examples/python/embed.py

@@ -2,6 +2,8 @@
 //! future's own loop with `loop.call_soon_threadsafe` (asyncio futures are not thread-safe).
 
 use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
 
 use pyo3::prelude::*;
 
@@ -20,6 +22,21 @@ impl LoopFuture {
         LoopFuture { event_loop, future }
     }
 
+    /// Sets the result now: only on the loop's own thread.
+    fn resolve_here(self, py: Python<'_>, outcome: PyResult<Py<PyAny>>) {
+        let (ok, value) = match outcome {
+            Ok(v) => (true, v),
+            Err(e) => (false, e.into_value(py).into_any()),
+        };
+        let resolved = py
+            .import("wasmhost._aio")
+            .and_then(|m| m.getattr("resolve_future"))
+            .and_then(|resolver| resolver.call1((self.future, ok, value)).map(drop));
+        if let Err(e) = resolved {
+            tracing::warn!(error = %e, "could not resolve an async result");
+        }
+    }
+
     /// Sets the future's result (`Ok`) or exception (`Err`) on its loop's thread. A cancelled
     /// future is left alone; a closed loop means nobody waits any more, so that error is dropped.
     pub(crate) fn resolve(self, py: Python<'_>, outcome: PyResult<Py<PyAny>>) {
@@ -35,6 +52,30 @@ impl LoopFuture {
         if let Err(e) = scheduled {
             tracing::debug!(error = %e, "could not deliver an async result (event loop closed?)");
         }
+    }
+}
+
+/// Like [`spawn_resolving`], but first polls `work` once right here (GIL released, inside the
+/// runtime's context). A call that completes at once (a warm local actor) resolves the future
+/// without two thread hops; anything still pending continues on the runtime, where the next poll
+/// registers a real waker. Must be called on the loop's thread (the Python wrapper ensures it).
+pub(crate) fn run_resolving<T, Fut, Conv>(py: Python<'_>, target: LoopFuture, work: Fut, convert: Conv)
+where
+    T: Send + 'static,
+    Fut: Future<Output = T> + Send + 'static,
+    Conv: FnOnce(Python<'_>, T) -> PyResult<Py<PyAny>> + Send + 'static,
+{
+    let mut work = Box::pin(work);
+    let first = py.detach(|| {
+        let _context = runtime().enter();
+        pin!(&mut work).poll(&mut Context::from_waker(Waker::noop()))
+    });
+    match first {
+        Poll::Ready(output) => {
+            let outcome = convert(py, output);
+            target.resolve_here(py, outcome);
+        }
+        Poll::Pending => spawn_resolving(target, work, convert),
     }
 }
 

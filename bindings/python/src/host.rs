@@ -9,7 +9,7 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 use wasmhost::protocol::LinkDefinition;
 use wasmhost::{ActorSource, ErrorKind, Host, HostConfig};
 
-use crate::aio::{spawn_resolving, LoopFuture};
+use crate::aio::{run_resolving, LoopFuture};
 use crate::capability::PyCapability;
 use crate::convert::{bytes_arg, string_map};
 use crate::errors::{exception, to_py, IntoPyResult};
@@ -281,10 +281,12 @@ impl PyHost {
     }
 
     /// Like `call`, resolving `future` (owned by `event_loop`) with the reply or the exception.
-    fn call_async(&self, actor: String, operation: String, payload: &Bound<'_, PyAny>, event_loop: Py<PyAny>, future: Py<PyAny>) -> PyResult<()> {
+    /// Must be called on the loop's thread.
+    fn call_async(&self, py: Python<'_>, actor: String, operation: String, payload: &Bound<'_, PyAny>, event_loop: Py<PyAny>, future: Py<PyAny>) -> PyResult<()> {
         let payload = bytes_arg(payload, "payload")?;
         let host = self.host.clone();
-        spawn_resolving(
+        run_resolving(
+            py,
             LoopFuture::new(event_loop, future),
             async move { host.call_actor(&actor, &operation, payload).await },
             |py, reply| match reply {
