@@ -270,7 +270,13 @@ async fn links_put_on_one_host_reach_the_others_and_hosts_started_later() {
         contract_id: "wasmcloud:keyvalue".into(),
         values: [("URL".to_string(), "redis://127.0.0.1:6379/".to_string())].into(),
     };
+    // A provider process would listen here (no queue group) for its links, as msgpack.
+    let provider = client(&nats.url()).await;
+    let mut pushed = provider.subscribe(subjects::provider_linkdefs_put(&lattice, &link.provider_id, "default")).await.unwrap();
+    provider.flush().await.unwrap();
     a.put_link(link.clone()).await.unwrap();
+    let msg = tokio::time::timeout(Duration::from_secs(5), futures::StreamExt::next(&mut pushed)).await.unwrap().unwrap();
+    assert_eq!(LinkDefinition::decode(&msg.payload).unwrap(), link);
     eventually("B sees A's link", || b.links() == vec![link.clone()]).await;
     let c = start_host(&nats.url(), &lattice, &cluster, &[]).await;
     assert_eq!(c.links(), vec![link.clone()], "a host started later catches up at start");

@@ -129,8 +129,7 @@ pub(crate) async fn handle(host: &Host, state: &LatticeState, p: &str, message: 
         }
         CtlRequestKind::RegistriesPut => {
             let Ok(map) = ctl::from_json::<RegistryCredentialMap>(body) else { return fail("Failed to update registry credential map") };
-            let usable: RegistryCredentialMap = map.into_iter().filter(|(_, c)| c.is_usable()).collect();
-            state.registries.write().extend(usable);
+            host.put_registry_credentials(map);
             ack()
         }
     }

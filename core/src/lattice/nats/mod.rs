@@ -22,6 +22,7 @@ use tokio::task::JoinHandle;
 use wasmhost_protocol::claims::ActorClaims;
 use wasmhost_protocol::events::CloudEvent;
 use wasmhost_protocol::rpc::{Invocation, InvocationResponse, LinkDefinition};
+use wasmhost_protocol::subjects;
 
 use crate::config::NatsConfig;
 use crate::host::HostInner;
@@ -119,6 +120,14 @@ impl NatsTransport {
         tasks.push(task);
     }
 
+    /// Tells every instance of the linked provider in the lattice (LATTICE.md §4.3: msgpack, no
+    /// queue group, no reply); only the host that handled the change does this.
+    async fn push_to_provider(&self, subject: String, link: &LinkDefinition) {
+        if let Err(e) = self.rpc.publish(subject.clone(), link.encode().into()).await {
+            tracing::warn!(%subject, error = %e, "could not push a link definition to its provider");
+        }
+    }
+
     async fn wait_for_catch_up(&self, mut synced: oneshot::Receiver<()>) {
         let started = Instant::now();
         loop {
@@ -161,11 +170,15 @@ impl LatticeTransport for NatsTransport {
     }
 
     async fn put_link(&self, link: &LinkDefinition) -> Result<()> {
-        self.data.put_link(link).await
+        self.data.put_link(link).await?;
+        self.push_to_provider(subjects::provider_linkdefs_put(&self.lattice, &link.provider_id, &link.link_name), link).await;
+        Ok(())
     }
 
     async fn delete_link(&self, link: &LinkDefinition) -> Result<()> {
-        self.data.delete_link(link).await
+        self.data.delete_link(link).await?;
+        self.push_to_provider(subjects::provider_linkdefs_del(&self.lattice, &link.provider_id, &link.link_name), link).await;
+        Ok(())
     }
 
     /// Known here at once; written to the bucket in the background, retried until NATS answers.

@@ -9,7 +9,6 @@ use async_nats::jetstream::kv::Operation;
 use futures::{StreamExt, TryStreamExt};
 use parking_lot::RwLock;
 use tokio::sync::oneshot;
-use wasmhost_protocol::ctl::RegistryCredentialMap;
 use wasmhost_protocol::rpc::LinkDefinition;
 
 use super::kv::{LatticeData, CLAIMS_PREFIX, LINKDEF_PREFIX, REFMAP_PREFIX};
@@ -27,8 +26,6 @@ pub(crate) struct LatticeState {
     pub(crate) claims: RwLock<HashMap<String, HashMap<String, String>>>,
     /// OCI reference → public key.
     pub(crate) refmaps: RwLock<HashMap<String, String>>,
-    /// Registry credentials received on `registries.put`, by server.
-    pub(crate) registries: RwLock<RegistryCredentialMap>,
 }
 
 impl LatticeState {
