@@ -1,6 +1,7 @@
 //! `wasmhost`: run actors in an embedded host, sign and inspect claims.
 
 mod claims_cmd;
+mod payload;
 mod par_cmd;
 mod push_cmd;
 mod ctl;

@@ -1,4 +1,4 @@
-//! Payload encoding for `ctl call`: JSON in, msgpack on the wire, something readable out.
+//! Payload encoding for `run` and `ctl call`: JSON in, msgpack on the wire, something readable out.
 
 use std::collections::HashMap;
 use wasmhost::protocol::http::{HttpRequest, HttpResponse, HANDLE_REQUEST};

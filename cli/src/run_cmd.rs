@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use clap::Args;
 use wasmhost::keyvalue::{InMemoryKeyValue, KEYVALUE_CONTRACT};
-use wasmhost::protocol::http::{HttpRequest, HttpResponse};
+use wasmhost::protocol::http::HttpResponse;
 use wasmhost::{ActorSource, Host, HostConfig};
 
-const HANDLE_REQUEST: &str = "HttpServer.HandleRequest";
+use wasmhost::protocol::http::HANDLE_REQUEST;
 
 #[derive(Args)]
 pub struct RunArgs {
@@ -81,43 +81,7 @@ fn build_payload(args: &RunArgs) -> Result<Vec<u8>, String> {
         (None, Some(f)) => Some(std::fs::read_to_string(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?),
         (None, None) => None,
     };
-    if args.raw {
-        return Ok(text.unwrap_or_default().into_bytes());
-    }
-    if args.op == HANDLE_REQUEST {
-        let request = match text {
-            None => HttpRequest { method: "GET".into(), path: "/".into(), ..Default::default() },
-            Some(t) => http_request_from_json(&t)?,
-        };
-        return Ok(wasmhost::protocol::encode(&request));
-    }
-    match text {
-        None => Ok(Vec::new()),
-        Some(t) => {
-            let value: serde_json::Value = serde_json::from_str(&t).map_err(|e| format!("--data is not JSON: {e}"))?;
-            Ok(wasmhost::protocol::encode(&value))
-        }
-    }
-}
-
-/// An HttpRequest from friendly JSON: the body is text, every field optional.
-fn http_request_from_json(text: &str) -> Result<HttpRequest, String> {
-    #[derive(serde::Deserialize)]
-    #[serde(default, rename_all = "camelCase")]
-    struct Friendly {
-        method: String,
-        path: String,
-        query_string: String,
-        header: HashMap<String, Vec<String>>,
-        body: String,
-    }
-    impl Default for Friendly {
-        fn default() -> Self {
-            Friendly { method: "GET".into(), path: "/".into(), query_string: String::new(), header: HashMap::new(), body: String::new() }
-        }
-    }
-    let f: Friendly = serde_json::from_str(text).map_err(|e| format!("--data is not an HttpRequest: {e}"))?;
-    Ok(HttpRequest { method: f.method, path: f.path, query_string: f.query_string, header: f.header, body: f.body.into_bytes() })
+    crate::payload::encode_payload(&args.op, text.as_deref(), args.raw)
 }
 
 fn print_reply(op: &str, reply: &[u8]) {

@@ -3,7 +3,7 @@
 
 use super::client::CtlClient;
 use super::output::Output;
-use super::payload::{describe_reply, encode_payload};
+use crate::payload::{describe_reply, encode_payload};
 use clap::Args;
 use std::io::Write;
 use wasmhost::protocol::nkeys::KeyPair;

@@ -9,7 +9,6 @@ mod get;
 mod link;
 mod options;
 mod output;
-mod payload;
 mod requests;
 mod start;
 mod stop;
