@@ -75,12 +75,17 @@ pub fn describe_reply(operation: &str, reply: &[u8]) -> serde_json::Value {
             });
         }
     }
-    if !reply.is_empty() {
-        if let Ok(value) = wasmhost::protocol::decode::<serde_json::Value>(reply) {
-            return value;
-        }
-    }
-    serde_json::Value::String(String::from_utf8_lossy(reply).into_owned())
+    msgpack_value(reply).unwrap_or_else(|| serde_json::Value::String(String::from_utf8_lossy(reply).into_owned()))
+}
+
+/// The reply as a msgpack value, only when the whole reply is exactly one value: raw text such as
+/// `hi` would otherwise read as the fixint 104 followed by junk.
+pub fn msgpack_value(reply: &[u8]) -> Option<serde_json::Value> {
+    use serde::Deserialize;
+    let mut reader = reply;
+    let mut de = rmp_serde::Deserializer::new(&mut reader);
+    let value = serde_json::Value::deserialize(&mut de).ok()?;
+    reader.is_empty().then_some(value)
 }
 
 #[cfg(test)]
@@ -142,5 +147,7 @@ mod tests {
             describe_reply("Echo.Echo", b"\xc1plain"),
             serde_json::json!("\u{fffd}plain")
         );
+        assert_eq!(describe_reply("Echo.Echo", b"hi"), serde_json::json!("hi"));
+        assert_eq!(describe_reply("Echo.Echo", b""), serde_json::json!(""));
     }
 }

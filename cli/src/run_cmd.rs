@@ -98,8 +98,8 @@ fn print_reply(op: &str, reply: &[u8]) {
             return;
         }
     }
-    match wasmhost::protocol::decode::<serde_json::Value>(reply) {
-        Ok(value) if !reply.is_empty() => println!("{value}"),
-        _ => println!("{}", String::from_utf8_lossy(reply)),
+    match crate::payload::msgpack_value(reply) {
+        Some(value) => println!("{value}"),
+        None => println!("{}", String::from_utf8_lossy(reply)),
     }
 }
