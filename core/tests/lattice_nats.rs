@@ -341,3 +341,48 @@ where
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn events_go_to_wasmbus_evt_and_invocation_results_to_rpcevt_when_enabled() {
+    use futures::StreamExt;
+    use wasmhost::protocol::events::CloudEvent;
+    let nats = NatsServer::start();
+    let lattice = unique_lattice("events");
+    let cluster = KeyPair::new_cluster();
+    let client = client(&nats.url()).await;
+    let mut lifecycle = client.subscribe(subjects::events(&lattice)).await.unwrap();
+    let mut results = client.subscribe(subjects::rpc_events(&lattice)).await.unwrap();
+    client.flush().await.unwrap();
+    let mut config = lattice_config(&nats.url(), &lattice, &cluster);
+    config.enable_invocation_events = true;
+    let host = Host::start(config).await.unwrap();
+    host.start_actor(actor("echo"), 1, HashMap::new()).await.unwrap();
+
+    async fn next_event(sub: &mut async_nats::Subscriber) -> CloudEvent {
+        let msg = tokio::time::timeout(Duration::from_secs(5), sub.next()).await.unwrap().unwrap();
+        CloudEvent::from_json_bytes(&msg.payload).unwrap()
+    }
+    let first = next_event(&mut lifecycle).await;
+    assert_eq!((first.short_type(), first.source.as_str()), ("host_started", host.id()));
+    assert_eq!(next_event(&mut lifecycle).await.short_type(), "host_heartbeat", "a heartbeat right at start");
+    assert_eq!(next_event(&mut lifecycle).await.short_type(), "actor_started");
+    // A ping brings a fresh heartbeat.
+    gather(&client, subjects::ping_hosts(&ctl_prefix(&lattice)), "", Duration::from_millis(300)).await;
+    let heartbeat = next_event(&mut lifecycle).await;
+    assert_eq!(heartbeat.short_type(), "host_heartbeat");
+    assert_eq!(heartbeat.data["actors"][0]["public_key"], ECHO_PK);
+
+    let invocation = Invocation::new_signed(&cluster, WasmCloudEntity::actor(PINGER_PK), WasmCloudEntity::actor(ECHO_PK), "Echo.Echo", b"abc".to_vec(), host.id()).unwrap();
+    request(&client, subjects::actor_rpc(&lattice, ECHO_PK), invocation.encode()).await;
+    let msg = tokio::time::timeout(Duration::from_secs(5), results.next()).await.unwrap().unwrap();
+    let event = CloudEvent::from_json_bytes(&msg.payload).unwrap();
+    assert_eq!(event.short_type(), "invocation_succeeded");
+    assert_eq!((event.data["dest"]["public_key"].as_str(), event.data["source"]["public_key"].as_str()), (Some(ECHO_PK), Some(PINGER_PK)));
+    assert_eq!((event.data["operation"].as_str(), event.data["bytes"].as_u64()), (Some("Echo.Echo"), Some(3)));
+
+    host.stop().await.unwrap();
+    let mut last = next_event(&mut lifecycle).await;
+    while last.short_type() != "host_stopped" {
+        last = next_event(&mut lifecycle).await;
+    }
+}
