@@ -1,6 +1,15 @@
 //! The NATS lattice transport: separate RPC and control connections, the control-interface
 //! server, per-actor RPC subscriptions, outbound invocations (chunked when large), lattice events
 //! and the `LATTICEDATA` KV bucket. The host decides; this module carries.
+//!
+//! Choices where LATTICE.md leaves room:
+//! * the host starts without waiting for NATS (connections retry forever in the background);
+//!   claims and refmaps written while NATS is away are written when it answers;
+//! * links, claims and call aliases written to the bucket by anyone (other hosts, newer clients
+//!   writing it directly) update this host; only the host that handled a change publishes its
+//!   `linkdef_set`/`linkdef_deleted` event and pushes it to the provider, as v0.59 does;
+//! * capability providers do not run in this host yet: `lp`/`sp` get a failure ack and
+//!   `auction.provider` is never answered (malformed requests still get a failure ack).
 
 mod chunking;
 mod connect;
@@ -145,6 +154,19 @@ impl NatsTransport {
         for client in [&self.ctl, &self.rpc] {
             let _ = tokio::time::timeout(SHUTDOWN_WAIT, client.flush()).await;
         }
+    }
+}
+
+impl Drop for NatsTransport {
+    /// A host dropped without `stop` must not leave subscriptions answering for it.
+    fn drop(&mut self) {
+        for task in self.tasks.get_mut().drain(..) {
+            task.abort();
+        }
+        if let Some(task) = self.event_task.get_mut().take() {
+            task.abort();
+        }
+        self.rpc_server.abort_all();
     }
 }
 

@@ -63,6 +63,13 @@ impl RpcServer {
         }
     }
 
+    /// Drops every subscription without waiting (for `Drop`).
+    pub(crate) fn abort_all(&mut self) {
+        for (_, task) in self.serving.get_mut().drain() {
+            task.abort();
+        }
+    }
+
     /// Drops every subscription.
     pub(crate) async fn stop_all(&self) {
         for (_, task) in self.serving.lock().await.drain() {
