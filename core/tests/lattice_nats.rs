@@ -386,3 +386,37 @@ async fn events_go_to_wasmbus_evt_and_invocation_results_to_rpcevt_when_enabled(
         last = next_event(&mut lifecycle).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn upd_replaces_the_module_before_acking_and_refuses_an_older_revision() {
+    let nats = NatsServer::start();
+    let lattice = unique_lattice("upd");
+    let host = start_host(&nats.url(), &lattice, &KeyPair::new_cluster(), &[]).await;
+    let client = client(&nats.url()).await;
+    let p = ctl_prefix(&lattice);
+    // The same actor key signed at revisions 1 and 2, as files a control client can name.
+    let signer = Signer::new();
+    let subject = KeyPair::new_module();
+    let unsigned = std::fs::read(repo_path("examples/actors/unsigned/echo.wasm")).unwrap();
+    let dir = std::env::temp_dir().join(format!("wasmhost-upd-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = |rev: i32| {
+        let path = dir.join(format!("echo-rev{rev}.wasm"));
+        std::fs::write(&path, signer.sign_as(&unsigned, &subject, &[], rev, None)).unwrap();
+        format!("file://{}", path.display())
+    };
+    let (rev1, rev2) = (file(1), file(2));
+    host.start_actor(ActorSource::parse(&rev1), 1, HashMap::new()).await.unwrap();
+
+    let upd = |r: &str| format!(r#"{{"actor_id":"{}","new_actor_ref":"{r}","host_id":"{}"}}"#, subject.public_key(), host.id());
+    let reply = ack(&request(&client, subjects::host_command(&p, host.id(), "upd"), upd(&rev2)).await);
+    assert!(reply.accepted, "{reply:?}");
+    // Acked after the update: the inventory already shows revision 2.
+    let inventory: HostInventory = serde_json::from_slice(&request(&client, subjects::host_inventory(&p, host.id()), "").await).unwrap();
+    assert_eq!(inventory.actors[0].instances[0].revision, 2);
+    let reply = ack(&request(&client, subjects::host_command(&p, host.id(), "upd"), upd(&rev1)).await);
+    assert!(!reply.accepted && reply.error.starts_with("Unable to perform live update: "), "{reply:?}");
+    assert_eq!(host.call_actor(&subject.public_key(), "Echo.Echo", b"still".to_vec()).await.unwrap(), b"still");
+    host.stop().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
