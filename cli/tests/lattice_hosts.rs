@@ -146,6 +146,30 @@ async fn three_host_processes_form_one_lattice() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
+    // The server restarts (same port, same store): the hosts reconnect, resubscribe and serve
+    // again with their actors intact.
+    let mut nats = nats;
+    nats.restart();
+    let client = lattice_support::client(&nats.url()).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let response = tokio::time::timeout(Duration::from_secs(3), async {
+            let inv = Invocation::new_signed(&cluster, WasmCloudEntity::actor(PINGER_PK), WasmCloudEntity::actor(PINGER_PK), "Pinger.Ping", ECHO_PK.as_bytes().to_vec(), &KeyPair::new_server().public_key()).unwrap();
+            client.request(subjects::actor_rpc(&lattice, PINGER_PK), inv.encode().into()).await.ok().and_then(|r| InvocationResponse::decode(&r.payload).ok())
+        })
+        .await
+        .ok()
+        .flatten();
+        if let Some(InvocationResponse { error: None, msg, .. }) = &response {
+            assert_eq!(String::from_utf8_lossy(msg), r#"{"by_alias":"pong:ping","by_key":"ping"}"#);
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no cross-host call after the restart: {response:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let pings = gather(&client, subjects::ping_hosts(&p), "", Duration::from_secs(1)).await;
+    assert_eq!(pings.len(), 3, "every host answers again after the restart");
+
     // Scale across hosts: echo up to 2 on C (started from the ref), down to 0 on B; still served.
     let scale = |host: &str, count: u16| format!(r#"{{"actor_id":"{ECHO_PK}","actor_ref":"{}","count":{count},"host_id":"{host}"}}"#, actor_ref("echo"));
     assert!(ack(&request(&client, subjects::host_command(&p, &c.id, "scale"), scale(&c.id, 2)).await).accepted);
