@@ -420,3 +420,29 @@ async fn upd_replaces_the_module_before_acking_and_refuses_an_older_revision() {
     host.stop().await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_host_authenticates_with_an_nkey_seed_on_both_connections() {
+    let user = KeyPair::new_user();
+    let nats = NatsServer::start_with_config(&format!("authorization {{ users = [ {{ nkey: {} }} ] }}", user.public_key()));
+    let lattice = unique_lattice("nkey");
+    let mut config = lattice_config(&nats.url(), &lattice, &KeyPair::new_cluster());
+    let nats_config = config.nats.as_mut().unwrap();
+    for conn in [&mut nats_config.rpc, &mut nats_config.ctl] {
+        conn.seed = user.seed().unwrap();
+    }
+    let host = Host::start(config).await.unwrap();
+    host.start_actor(actor("echo"), 1, HashMap::new()).await.unwrap();
+    let client = async_nats::ConnectOptions::with_nkey(user.seed().unwrap()).connect(nats.url()).await.unwrap();
+    let pings = gather(&client, subjects::ping_hosts(&ctl_prefix(&lattice)), "", Duration::from_millis(500)).await;
+    assert_eq!(pings.len(), 1);
+    // Anonymous clients are refused by this server, so the host really used its seed.
+    assert!(async_nats::ConnectOptions::new().connect(nats.url()).await.is_err());
+    host.stop().await.unwrap();
+
+    // A seed that is not an nkey seed is refused at start with a clear error.
+    let mut bad = lattice_config(&nats.url(), &lattice, &KeyPair::new_cluster());
+    bad.nats.as_mut().unwrap().ctl.seed = "SUnotaseed".into();
+    let err = Host::start(bad).await.err().expect("a bad seed is refused");
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+}

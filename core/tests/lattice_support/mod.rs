@@ -26,6 +26,7 @@ pub struct NatsServer {
     child: Option<Child>,
     pub port: u16,
     store: PathBuf,
+    config: Option<PathBuf>,
 }
 
 impl NatsServer {
@@ -33,22 +34,36 @@ impl NatsServer {
         let port = free_port();
         let store = std::env::temp_dir().join(format!("wasmhost-nats-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&store).expect("store dir");
-        let mut server = NatsServer { child: None, port, store };
-        server.spawn();
-        server
+        Self::launch(port, None)
     }
 
-    /// Starts a host on `port` without a server (the test starts one later with [`NatsServer::start_on`]).
+    /// A server on a port chosen earlier (a host may already be waiting for it there).
     pub fn start_on(port: u16) -> NatsServer {
+        Self::launch(port, None)
+    }
+
+    /// A server that also reads `config` (nats-server config syntax, e.g. an `authorization` block).
+    pub fn start_with_config(config: &str) -> NatsServer {
+        let port = free_port();
+        let path = std::env::temp_dir().join(format!("wasmhost-nats-{}-{port}.conf", std::process::id()));
+        std::fs::write(&path, config).expect("config file");
+        Self::launch(port, Some(path))
+    }
+
+    fn launch(port: u16, config: Option<PathBuf>) -> NatsServer {
         let store = std::env::temp_dir().join(format!("wasmhost-nats-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&store).expect("store dir");
-        let mut server = NatsServer { child: None, port, store };
+        let mut server = NatsServer { child: None, port, store, config };
         server.spawn();
         server
     }
 
     fn spawn(&mut self) {
-        let child = Command::new(nats_server_binary())
+        let mut command = Command::new(nats_server_binary());
+        if let Some(config) = &self.config {
+            command.arg("-c").arg(config);
+        }
+        let child = command
             .args(["-js", "-a", "127.0.0.1", "-p", &self.port.to_string(), "-sd"])
             .arg(&self.store)
             .stdout(Stdio::null())
@@ -82,6 +97,9 @@ impl Drop for NatsServer {
     fn drop(&mut self) {
         self.stop();
         let _ = std::fs::remove_dir_all(&self.store);
+        if let Some(config) = &self.config {
+            let _ = std::fs::remove_file(config);
+        }
     }
 }
 
