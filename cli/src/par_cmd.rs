@@ -101,3 +101,43 @@ fn inspect(file: &std::path::Path) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(binaries: Vec<String>, output: PathBuf) -> CreateArgs {
+        CreateArgs {
+            capid: "wasmcloud:example".into(),
+            name: "Example".into(),
+            vendor: "tests".into(),
+            binaries,
+            issuer: Some(KeyPair::new_account().seed().unwrap()),
+            subject: Some(KeyPair::new_service().seed().unwrap()),
+            rev: Some(2),
+            ver: Some("0.2.0".into()),
+            output,
+        }
+    }
+
+    #[test]
+    fn create_writes_a_verifiable_archive() {
+        let dir = std::env::temp_dir().join(format!("wasmhost-par-cmd-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let bin = dir.join("provider");
+        std::fs::write(&bin, b"#!/bin/sh\n").unwrap();
+        let out = dir.join("p.par.gz");
+        create(args(vec![format!("{}={}", native_target(), bin.display())], out.clone())).unwrap();
+        let par = ProviderArchive::parse(&std::fs::read(&out).unwrap()).unwrap();
+        assert_eq!(par.native_binary().unwrap(), b"#!/bin/sh\n");
+        assert_eq!(par.claims().wascap.as_ref().unwrap().rev, Some(2));
+        inspect(&out).unwrap();
+
+        let err = create(args(vec![bin.display().to_string()], out.clone())).err().unwrap();
+        assert!(err.contains("expected TARGET=PATH"), "{err}");
+        let twice = format!("x86_64-linux={}", bin.display());
+        assert!(create(args(vec![twice.clone(), twice], out.clone())).err().unwrap().contains("given twice"));
+        assert!(create(args(vec!["x86_64-linux=/nonexistent".into()], out)).err().unwrap().contains("cannot read binary"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
