@@ -167,3 +167,18 @@ def test_a_handler_that_hangs_times_the_invocation_out_and_the_host_keeps_servin
 def test_contract_id_must_not_be_empty(host: wasmhost.Host) -> None:
     with pytest.raises(wasmhost.InvalidInput):
         host.register_capability("", lambda call: b"")
+
+
+def test_1000_concurrent_call_async_through_a_python_handler() -> None:
+    # Every call waits for a host call into Python, so each one takes the runtime path back to the loop.
+    kv = DictKeyValue()
+    with wasmhost.Host(invocation_timeout=120.0) as host:
+        host.register_capability(KV, kv)
+        host.start_actor(KVCOUNTER, count=4)
+        request = Request("GET", "/").encode()
+
+        async def main() -> list[bytes]:
+            return await asyncio.gather(*(host.call_async(KVCOUNTER_KEY, "HttpServer.HandleRequest", request) for _ in range(1000)))
+
+        replies = asyncio.run(main())
+    assert sorted(Response.decode(r).json()["counter"] for r in replies) == list(range(1, 1001))

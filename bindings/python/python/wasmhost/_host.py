@@ -284,7 +284,11 @@ class Host:
         return self._native.call(_actor_key(actor), operation, _payload(payload))
 
     def call_async(self, actor: Union[Actor, str], operation: str, payload: Payload = b"") -> "asyncio.Future[bytes]":
-        """Like ``call``, returning a future of the running event loop (must be called from it)."""
+        """Like ``call``, returning a future of the running event loop (must be called from it).
+
+        The call starts right here (GIL released) and a call that completes at once resolves the
+        future immediately; a call still running continues on the host's threads.
+        """
         loop = asyncio.get_running_loop()
         future: asyncio.Future[bytes] = loop.create_future()
         self._native.call_async(_actor_key(actor), operation, _payload(payload), loop, future)
@@ -316,6 +320,9 @@ class Host:
         The handler runs on a host worker thread (``async`` handlers on the loop that was running
         when it was registered, else on a fresh loop). An exception reaches the actor as a host error
         ``"<Type>: <message>"``; a handler slower than the invocation timeout is abandoned.
+        An ``async`` handler needs its loop free: a blocking ``call()`` made on that loop's thread
+        waits for the handler, which waits for the loop, until the invocation timeout; use
+        ``call_async`` there.
         """
         run = adapt(handler)
 
