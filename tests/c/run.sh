@@ -8,8 +8,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 profile=${1:-debug}
-libdir="$root/target/$profile"
-cli="$libdir/wasmhost"
+libdir="${WASMHOST_LIBDIR:-$root/target/$profile}"
+cli="${WASMHOST_CLI:-$libdir/wasmhost}"
 [ -f "$libdir/libwasmhost.so" ] || { echo "run.sh: $libdir/libwasmhost.so is missing: cargo build -p wasmhost-ffi" >&2; exit 1; }
 [ -x "$cli" ] || { echo "run.sh: $cli is missing: cargo build -p wasmhost-cli" >&2; exit 1; }
 
@@ -25,7 +25,7 @@ echo "pkg-config --static --libs wasmhost: $pkg"
 case "$pkg" in *-lwasmhost*-lpthread*) ;; *) echo "wasmhost.pc lacks the static private libs"; exit 1 ;; esac
 
 echo "== build (C11 and C++17 header checks, tests, ASan tests)"
-make -s -C "$here" PROFILE="$profile" all
+make -s -B -C "$here" PROFILE="$profile" LIBDIR="$libdir" all
 
 echo "== sign the extra test modules"
 signed=$(mktemp -d)
@@ -34,7 +34,10 @@ keys="$root/examples/actors/keys"
 "$cli" claims sign "$root/examples/actors/unsigned/echo.wasm" --name Echo --cap wasmcloud:httpserver --rev 2 --ver 0.2.0 \
     --issuer "$keys/account.nk" --subject "$keys/echo.nk" -o "$signed/echo_rev2.wasm" >/dev/null
 for fixture in trap loop; do
-    "$cli" claims sign "$root/examples/actors/fixtures/$fixture.wasm" --name "$fixture" -o "$signed/$fixture.wasm" >/dev/null
+    "$cli" claims sign "$root/examples/actors/fixtures/$fixture.wasm" --name "$fixture" -o "$signed/$fixture.wasm" >/dev/null 2>&1
+done
+for module in echo_rev2 trap loop; do
+    [ -s "$signed/$module.wasm" ] || { echo "run.sh: signing $module.wasm with $cli failed" >&2; exit 1; }
 done
 
 actors="$root/examples/actors"
