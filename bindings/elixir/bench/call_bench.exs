@@ -53,7 +53,7 @@ row.("Elixir: Wasmhost.call/4 (NIF, DirtyIo)", nif, rust)
 IO.puts("NIF overhead at p50: #{us.(elem(nif, 0) - elem(rust, 0))} µs per call")
 
 # Throughput with several callers (dirty I/O schedulers in parallel).
-for callers <- [1, 4] do
+for callers <- [1, 2, 4, 8] do
   per = div(n, callers)
   t0 = :erlang.monotonic_time(:nanosecond)
 
