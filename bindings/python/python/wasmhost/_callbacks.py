@@ -32,7 +32,12 @@ def run_to_value(result: Awaitish, loop: Optional[asyncio.AbstractEventLoop]) ->
         return result
     if loop is None or loop.is_closed() or not loop.is_running():
         return asyncio.run(_await(result))
-    future = asyncio.run_coroutine_threadsafe(_await(result), loop)
+    wrapper = _await(result)
+    try:
+        future = asyncio.run_coroutine_threadsafe(wrapper, loop)
+    except RuntimeError:  # the loop closed since the check above
+        wrapper.close()
+        return asyncio.run(_await(result))
     while True:
         # Wait in slices: a loop that stops meanwhile would never run the coroutine.
         done, _ = concurrent.futures.wait([future], timeout=0.1)
@@ -40,9 +45,10 @@ def run_to_value(result: Awaitish, loop: Optional[asyncio.AbstractEventLoop]) ->
             return future.result()
         if not loop.is_running():
             future.cancel()
-            if inspect.iscoroutine(result):
-                result.close()
-            raise RuntimeError("the event loop this async callback belongs to has stopped")
+            wrapper.close()
+            if inspect.iscoroutine(result) and inspect.getcoroutinestate(result) == inspect.CORO_CREATED:
+                return asyncio.run(_await(result))  # it never started: run it here instead
+            raise RuntimeError("the event loop running this async callback stopped before it finished")
 
 
 def adapt(callback: Callable[..., Awaitish]) -> Callable[..., Any]:
