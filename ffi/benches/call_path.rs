@@ -99,7 +99,7 @@ fn main() {
     println!("|---|---|---|---|");
     for (name, h) in [("C ABI (`wasmhost_actor_call`, libwasmhost.so)", &c_hist), ("Rust API (`Host::call_actor` + `block_on`)", &r_hist)] {
         println!(
-            "| {name} | {:.1} | {:.1} | {:.1} |",
+            "| {name} | {:.2} | {:.2} | {:.2} |",
             h.value_at_quantile(0.5) as f64 / 1e3,
             h.value_at_quantile(0.99) as f64 / 1e3,
             h.mean() / 1e3
