@@ -303,8 +303,9 @@ enum wasmhost_result_t wasmhost_actor_start_file(const struct wasmhost_host_t *h
 
 /**
  * Like wasmhost_actor_start_bytes(), from a reference: `file:///abs/path.wasm`, an existing
- * `.wasm` path, or an OCI reference (`registry:5000/echo:0.1.0`). This build of the host cannot
- * fetch OCI references yet: they fail with WASMHOST_ERR_NOT_FOUND.
+ * `.wasm` path, or an OCI reference (`registry:5000/echo:0.1.0`, fetched and cached by the host;
+ * WASMHOST_ERR_TRANSPORT when the registry cannot be reached, WASMHOST_ERR_NOT_FOUND when it has no
+ * such image). Blocking, including the download.
  */
 enum wasmhost_result_t wasmhost_actor_start_ref(const struct wasmhost_host_t *host,
                                                 const char *reference,
@@ -664,10 +665,11 @@ enum wasmhost_result_t wasmhost_events_subscribe(const struct wasmhost_host_t *h
                                                  struct wasmhost_error_t **err);
 
 /**
- * Ends a subscription and frees it. Blocks until the subscription thread has finished its current
- * callback and run `free_user_data`, so no callback runs after this returns — except when called
- * from inside that subscription's own callback, where it returns at once and the thread ends
- * after the callback returns. NULL is a no-op.
+ * Ends a subscription and frees it. Events already queued for it when this is called are still
+ * delivered (so after wasmhost_host_stop() every event up to `host_stopped` arrives), then it
+ * blocks until the subscription thread has run `free_user_data`: no callback runs after this
+ * returns. Called from inside the subscription's own callback, it returns at once and no further
+ * event is delivered after that callback returns. NULL is a no-op. Blocking (see above).
  */
 void wasmhost_subscription_free(struct wasmhost_subscription_t *subscription);
 
