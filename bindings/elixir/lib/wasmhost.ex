@@ -314,7 +314,8 @@ defmodule Wasmhost do
     do: Native.capability_unregister(resource!(host), string!(contract_id), string!(link_name))
 
   @doc """
-  Answers a host call received as `{:wasmhost_host_call, ref, call}`: `{:ok, reply}` gives the
+  Answers a host call received as `{:wasmhost_host_call, ref, call}` (or a policy request,
+  `{:wasmhost_policy, ref, request}`): `{:ok, reply}` gives the
   actor `reply` (iodata), `{:error, message}` gives it a host error with `message`. Returns
   `{:error, :not_waiting}` when the call was already answered or has timed out.
   """
@@ -331,6 +332,34 @@ defmodule Wasmhost do
         ArgumentError,
         "reply expects {:ok, iodata} or {:error, string}, got: #{inspect(other)}"
       )
+
+  ## Policy
+
+  @doc """
+  Makes process `pid` approve or deny what the host is about to do (`nil` removes the policy).
+
+  Each decision arrives as `{:wasmhost_policy, ref, request}` where `request` is
+  `%{kind: "start_actor", public_key: _, issuer: _, image_ref: _, capabilities: [_]}` or
+  `%{kind: "invoke", source: _, source_contract_id: _, target: _, operation: _}`, and is answered
+  with `reply(ref, {:ok, ""})` to permit or `reply(ref, {:error, reason})` to deny (the caller gets
+  `{:error, {:denied, message}}` with the reason). The policy fails closed: a dead or exiting
+  process, or no answer within `timeout:` ms (default #{@default_capability_timeout}), denies.
+  It is asked on every call, so it should answer quickly.
+  """
+  @spec set_policy(Host.t(), pid() | nil, keyword()) :: :ok
+  def set_policy(host, pid, opts \\ [])
+
+  def set_policy(host, pid, opts) when is_nil(pid) or (is_pid(pid) and node(pid) == node()) do
+    timeout = Keyword.get(opts, :timeout, @default_capability_timeout)
+
+    unless is_integer(timeout) and timeout > 0,
+      do: raise(ArgumentError, "timeout must be a positive integer (milliseconds)")
+
+    Native.policy_set(resource!(host), pid, timeout)
+  end
+
+  def set_policy(_host, pid, _opts),
+    do: raise(ArgumentError, "a policy must be a local pid or nil, got: #{inspect(pid)}")
 
   ## Argument checks
 

@@ -88,7 +88,7 @@ defmodule Wasmhost.CapabilityTest do
       Wasmhost.register_capability(host, "wasmcloud:keyvalue", handler, "default", timeout: 60_000)
 
     {500, body} = counter(host, "/")
-    assert body =~ "exited or dropped the call without replying"
+    assert body =~ "exited or dropped the request without replying"
   end
 
   test "a handler that never replies times out; a late reply is refused", %{host: host} do

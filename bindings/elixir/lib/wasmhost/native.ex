@@ -40,4 +40,5 @@ defmodule Wasmhost.Native do
   def capability_register(_host, _contract_id, _link_name, _pid, _timeout_ms), do: not_loaded()
   def capability_unregister(_host, _contract_id, _link_name), do: not_loaded()
   def capability_reply(_ref, _ok, _data), do: not_loaded()
+  def policy_set(_host, _pid, _timeout_ms), do: not_loaded()
 end

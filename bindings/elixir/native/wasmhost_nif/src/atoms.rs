@@ -9,4 +9,5 @@ rustler::atoms! {
     reference,
     wasmhost_event,
     wasmhost_host_call,
+    wasmhost_policy,
 }

@@ -41,8 +41,6 @@ struct CallTerm {
 
 /// Forwards one host call to `pid` and waits for its reply.
 async fn ask(pid: LocalPid, timeout: Duration, call: CapabilityCall) -> Reply {
-    let (tx, rx) = oneshot::channel();
-    let slot = ResourceArc::new(ReplySlot { tx: Mutex::new(Some(tx)) });
     let what = format!("{} (link {}) {}", call.contract_id, call.link_name, call.operation);
     let message = CallTerm {
         actor_id: call.actor_id,
@@ -51,16 +49,30 @@ async fn ask(pid: LocalPid, timeout: Duration, call: CapabilityCall) -> Reply {
         operation: call.operation,
         payload: Bin(call.payload.to_vec()),
     };
+    request(pid, timeout, &what, move |env, slot| {
+        (atoms::wasmhost_host_call(), slot, message).encode(env)
+    })
+    .await
+}
+
+/// Sends the message `build` makes around a fresh reply reference to `pid` and waits for the
+/// answer given with `Wasmhost.reply/2`. `what` names the request in the error texts.
+pub(crate) async fn request<F>(pid: LocalPid, timeout: Duration, what: &str, build: F) -> Reply
+where
+    F: for<'a> FnOnce(Env<'a>, ResourceArc<ReplySlot>) -> Term<'a> + Send + 'static,
+{
+    let (tx, rx) = oneshot::channel();
+    let slot = ResourceArc::new(ReplySlot { tx: Mutex::new(Some(tx)) });
     // After the send only the message keeps the slot alive, so its destructor tells us when the
-    // process drops the call.
-    let sent = send_from_worker(pid, move |env| (atoms::wasmhost_host_call(), slot, message).encode(env)).await;
+    // process drops the request.
+    let sent = send_from_worker(pid, move |env| build(env, slot)).await;
     if !sent {
         return Err(format!("the Elixir process handling {what} is not alive"));
     }
     match tokio::time::timeout(timeout, rx).await {
         Ok(Ok(reply)) => reply,
         Ok(Err(_)) => Err(format!(
-            "the Elixir process handling {what} exited or dropped the call without replying"
+            "the Elixir process handling {what} exited or dropped the request without replying"
         )),
         Err(_) => Err(format!(
             "the Elixir process handling {what} did not reply within {} ms",

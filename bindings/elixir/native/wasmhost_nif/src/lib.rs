@@ -15,6 +15,7 @@ mod config;
 mod events;
 mod host;
 mod links;
+mod policy;
 mod runtime;
 mod terms;
 
