@@ -582,8 +582,8 @@ enum wasmhost_result_t wasmhost_config_add_oci_allowed_insecure(struct wasmhost_
 
 /**
  * Joins a NATS lattice at `url` (`nats://host:port`, `tls://host:port`, `host:port` or `host`):
- * one server for RPC, control and providers. Note: this build has no NATS transport yet, so
- * wasmhost_host_start() refuses such a config with WASMHOST_ERR_INVALID_INPUT.
+ * one server for RPC, control and providers. The host starts even while the server is not
+ * reachable yet and joins when it is; a bad seed makes wasmhost_host_start() fail.
  */
 enum wasmhost_result_t wasmhost_config_set_nats_url(struct wasmhost_config_t *config,
                                                     const char *url,

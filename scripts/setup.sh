@@ -12,7 +12,7 @@ apt_packages=(
   redis-server docker-registry          # real services for the keyvalue provider and OCI tests
   elixir erlang-dev                     # the Elixir binding
   golang-go                             # the Go example over the C ABI
-  valgrind pkg-config curl apache2-utils # C ABI checks, registry auth (htpasswd)
+  valgrind pkg-config curl apache2-utils g++ # C ABI checks (g++: the header as C++17), registry auth (htpasswd)
 )
 missing=()
 for p in "${apt_packages[@]}"; do

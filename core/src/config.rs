@@ -288,6 +288,9 @@ impl HostConfig {
         if self.invocation_timeout.is_zero() {
             return Err(crate::Error::invalid("invocation_timeout must be greater than zero"));
         }
+        if self.heartbeat_interval.is_zero() {
+            return Err(crate::Error::invalid("heartbeat_interval must be greater than zero"));
+        }
         Ok(())
     }
 }
@@ -325,7 +328,7 @@ mod tests {
     fn env_names_of_the_otp_host_are_read() {
         let cfg = HostConfig::from_vars(vars(&[
             ("WASMCLOUD_LATTICE_PREFIX", "prod"),
-            ("WASMCLOUD_RPC_HOST", "10.0.0.1"),
+            ("WASMCLOUD_RPC_HOST", "127.0.0.5"),
             ("WASMCLOUD_RPC_PORT", "4333"),
             ("WASMCLOUD_CTL_PORT", "4444"),
             ("WASMCLOUD_CLUSTER_ISSUERS", "CA, CB ,"),
@@ -334,7 +337,7 @@ mod tests {
         ]))
         .unwrap();
         let nats = cfg.nats.unwrap();
-        assert_eq!((nats.rpc.host.as_str(), nats.rpc.port), ("10.0.0.1", 4333));
+        assert_eq!((nats.rpc.host.as_str(), nats.rpc.port), ("127.0.0.5", 4333));
         assert_eq!((nats.ctl.host.as_str(), nats.ctl.port), ("127.0.0.1", 4444));
         assert_eq!(cfg.cluster_issuers, vec!["CA", "CB"]);
         assert!(cfg.oci_allow_latest);
@@ -366,6 +369,8 @@ mod tests {
         assert!(err.to_string().contains("WASMCLOUD_RPC_TIMEOUT_MS"), "{err}");
         let err = HostConfig::default().with_lattice("a.b").validate().unwrap_err();
         assert!(err.to_string().contains("lattice"), "{err}");
+        let zero_heartbeat = HostConfig { heartbeat_interval: Duration::ZERO, ..Default::default() };
+        assert!(zero_heartbeat.validate().unwrap_err().to_string().contains("heartbeat_interval"));
     }
 
     #[test]

@@ -257,8 +257,8 @@ pub extern "C" fn wasmhost_config_add_oci_allowed_insecure(config: *mut wasmhost
 }
 
 /// Joins a NATS lattice at `url` (`nats://host:port`, `tls://host:port`, `host:port` or `host`):
-/// one server for RPC, control and providers. Note: this build has no NATS transport yet, so
-/// wasmhost_host_start() refuses such a config with WASMHOST_ERR_INVALID_INPUT.
+/// one server for RPC, control and providers. The host starts even while the server is not
+/// reachable yet and joins when it is; a bad seed makes wasmhost_host_start() fail.
 #[no_mangle]
 pub extern "C" fn wasmhost_config_set_nats_url(config: *mut wasmhost_config_t, url: *const c_char, err: *mut *mut wasmhost_error_t) -> wasmhost_result_t {
     with_config(config, err, |c| {

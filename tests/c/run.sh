@@ -29,7 +29,6 @@ make -s -B -C "$here" PROFILE="$profile" LIBDIR="$libdir" all
 
 echo "== sign the extra test modules"
 signed=$(mktemp -d)
-trap 'rm -rf "$signed"' EXIT
 keys="$root/examples/actors/keys"
 "$cli" claims sign "$root/examples/actors/unsigned/echo.wasm" --name Echo --cap wasmcloud:httpserver --rev 2 --ver 0.2.0 \
     --issuer "$keys/account.nk" --subject "$keys/echo.nk" -o "$signed/echo_rev2.wasm" >/dev/null
@@ -41,6 +40,15 @@ for module in echo_rev2 trap loop; do
 done
 
 actors="$root/examples/actors"
+# A real nats-server on a free loopback port for the lattice test (stopped on exit).
+nats_bin="${NATS_SERVER:-$(command -v nats-server || echo "$root/.venv/bin/nats-server")}"
+nats_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+nats_dir=$(mktemp -d)
+"$nats_bin" -js -a 127.0.0.1 -p "$nats_port" -sd "$nats_dir" >"$nats_dir/log" 2>&1 &
+nats_pid=$!
+trap 'kill $nats_pid 2>/dev/null; wait $nats_pid 2>/dev/null; rm -rf "$signed" "$nats_dir"' EXIT
+for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$nats_port") 2>/dev/null && break; sleep 0.1; done
+export WASMHOST_TEST_NATS_URL="nats://127.0.0.1:$nats_port"
 echo "== test_api"
 "$here/test_api" "$actors" "$signed"
 echo "== test_api under valgrind (6 instance slots: the engine reserves ~4 GiB of address space per slot)"

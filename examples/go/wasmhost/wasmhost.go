@@ -71,7 +71,7 @@ type Config struct {
 	InvocationTimeout time.Duration     // 10 s when zero
 	MaxInstances      uint32            // 2048 when zero
 	MaxInstanceMemory uint              // 64 MiB when zero
-	NatsURL           string            // empty: embedded lattice (this build has no NATS transport yet)
+	NatsURL           string            // empty: embedded lattice; nats://host:port joins a NATS lattice
 }
 
 func (cfg *Config) build() (*C.wasmhost_config_t, error) {

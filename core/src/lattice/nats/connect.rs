@@ -13,6 +13,16 @@ use crate::{Error, Result};
 /// Longest pause between reconnect attempts (the OTP host's fixed delay).
 const MAX_RECONNECT_DELAY: Duration = Duration::from_secs(4);
 
+/// Refuses settings that can never connect (a bad seed), so a host checks every connection before
+/// opening any and a failed start leaves no connection retrying in the background.
+pub(crate) fn check(settings: &NatsConnection) -> Result<()> {
+    let seed = settings.seed.trim();
+    if !seed.is_empty() {
+        KeyPair::from_seed(seed).map_err(|e| Error::invalid(format!("invalid NATS seed: {e}")))?;
+    }
+    Ok(())
+}
+
 /// Connects in the background: returns at once even when the server is not reachable yet; the
 /// client joins when it is, and after a disconnect reconnects (and resubscribes) forever.
 /// Fails only on invalid settings (a bad seed).

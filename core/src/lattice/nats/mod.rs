@@ -79,6 +79,8 @@ impl NatsTransport {
         let lattice = inner.config.lattice.clone();
         let id = inner.id.clone();
         drop(inner);
+        connect::check(&nats.rpc)?;
+        connect::check(&nats.ctl)?;
         let rpc = connect::connect(&nats.rpc, &format!("wasmhost {id} rpc")).await?;
         let ctl = connect::connect(&nats.ctl, &format!("wasmhost {id} ctl")).await?;
         let js = |client: &Client| match &nats.js_domain {
