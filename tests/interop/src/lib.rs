@@ -152,6 +152,11 @@ impl HostProcess {
         }
     }
 
+    /// Its OS process id.
+    pub fn pid(&self) -> u32 {
+        self.process.0.id()
+    }
+
     /// Waits up to `timeout` for the process to exit; its exit status if it did.
     pub fn wait_for_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
         let deadline = Instant::now() + timeout;

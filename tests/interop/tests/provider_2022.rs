@@ -1,0 +1,908 @@
+//! A capability provider written with the 2022 provider SDK (wasmbus-rpc 0.11.2,
+//! `src/bin/kv_provider_2022.rs`) and packaged with the 2022 `provider-archive` 0.6.0 crate
+//! runs under `wasmhost up` unchanged, driven by the 2022 control client
+//! (wasmcloud-control-interface 0.22.3): `lp` from a `file://` archive, HostData on stdin,
+//! links pushed after start (`linkdefs.put`/`.del`) and links known before start (HostData),
+//! health checks, actor → provider calls, inventory, `sp` and `stop` (no provider process left).
+//!
+//! One host process, one nats-server. Each step is reported on its own (see `Steps`).
+
+use cloudevents::{AttributesReader, Data, Event};
+use provider_archive::ProviderArchive;
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use wascap::prelude::KeyPair;
+use wasmbus_rpc::common::Message;
+use wasmbus_rpc::core::WasmCloudEntity;
+use wasmbus_rpc::rpc_client::RpcClient;
+use wasmcloud_control_interface::Client;
+use wasmhost_interop::{repo_root, temp_dir, HostProcess, NatsServer, Steps};
+
+const LATTICE: &str = "interop-prov";
+const CONTRACT: &str = "wasmcloud:keyvalue";
+/// How long to wait for asynchronous effects (starts, the first health check at ~5 s, events).
+const SETTLE: Duration = Duration::from_secs(30);
+/// The opaque `configuration` string of `lp`, to arrive as `HostData.config_json`.
+const CONFIG: &str = r#"{"greeting":"from the 2022 control client"}"#;
+
+/// The provider binary cargo built for this test (wasmbus-rpc 0.11.2).
+const PROVIDER_BIN: &str = env!("CARGO_BIN_EXE_kv_provider_2022");
+
+/// A provider archive built with provider-archive 0.6.0.
+struct Par {
+    path: PathBuf,
+    /// The service key (V...), subject of the claims.
+    key: String,
+    /// The account key (A...), issuer of the claims.
+    issuer: String,
+}
+
+/// `{ARCH}-{OS}` as 0.5x hosts compute their native target.
+fn native_target() -> String {
+    format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS)
+}
+
+/// Packs the provider binary for this machine's target into `dir/kv_provider_2022.par.gz`, claims
+/// signed by a fresh account key (issuer) for a fresh service key (subject).
+async fn build_archive(dir: &Path) -> Result<Par, String> {
+    let binary = std::fs::read(PROVIDER_BIN).map_err(|e| format!("{PROVIDER_BIN}: {e}"))?;
+    let account = KeyPair::new_account();
+    let service = KeyPair::new_service();
+    let mut par = ProviderArchive::new(
+        CONTRACT,
+        "KV Provider 2022",
+        "interop",
+        Some(1),
+        Some("0.1.0".to_string()),
+    );
+    par.add_library(&native_target(), &binary)
+        .map_err(|e| e.to_string())?;
+    let path = dir.join("kv_provider_2022.par.gz");
+    par.write(&path, &account, &service, true)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(Par {
+        path,
+        key: service.public_key(),
+        issuer: account.public_key(),
+    })
+}
+
+/// `HttpRequest` of wasmcloud-interface-httpserver 0.8 (the same serde shape).
+#[derive(Serialize)]
+struct HttpRequest {
+    method: String,
+    path: String,
+    #[serde(rename = "queryString")]
+    query_string: String,
+    header: HashMap<String, Vec<String>>,
+    #[serde(with = "serde_bytes")]
+    body: Vec<u8>,
+}
+
+/// `HttpResponse` of wasmcloud-interface-httpserver 0.8.
+#[derive(Deserialize)]
+struct HttpResponse {
+    #[serde(rename = "statusCode")]
+    status_code: u16,
+    #[serde(with = "serde_bytes")]
+    body: Vec<u8>,
+}
+
+/// `GetResponse` of wasmcloud-interface-keyvalue 0.7.
+#[derive(Deserialize, Debug)]
+struct GetResponse {
+    value: String,
+    exists: bool,
+}
+
+/// The kvcounter example actor's `file://` reference and public key.
+fn kvcounter() -> (String, String) {
+    let path = repo_root().join("examples/actors/kvcounter.wasm");
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let module: parity_wasm::elements::Module =
+        parity_wasm::deserialize_buffer(&bytes).expect("a wasm module");
+    let section = module
+        .custom_sections()
+        .find(|s| s.name() == "jwt")
+        .expect("the actor is signed");
+    let jwt = std::str::from_utf8(section.payload()).expect("utf-8 token");
+    let claims = wascap::jwt::Claims::<wascap::jwt::Actor>::decode(jwt)
+        .expect("wascap 0.8 decodes the token");
+    (format!("file://{}", path.display()), claims.subject)
+}
+
+/// Every lifecycle event the client's `events_receiver` delivered, in order.
+#[derive(Clone, Default)]
+struct EventLog(Arc<Mutex<Vec<Event>>>);
+
+impl EventLog {
+    fn start(mut receiver: tokio::sync::mpsc::Receiver<Event>) -> EventLog {
+        let log = EventLog::default();
+        let sink = log.clone();
+        tokio::spawn(async move {
+            while let Some(event) = receiver.recv().await {
+                sink.0.lock().unwrap().push(event);
+            }
+        });
+        log
+    }
+
+    /// Waits until `count` events of `kind` (short type) satisfy `matches` on their data.
+    async fn wait_for(
+        &self,
+        kind: &str,
+        count: usize,
+        matches: impl Fn(&serde_json::Value) -> bool,
+    ) -> Result<Vec<serde_json::Value>, String> {
+        let full_type = format!("com.wasmcloud.lattice.{kind}");
+        let deadline = tokio::time::Instant::now() + SETTLE;
+        loop {
+            let found: Vec<serde_json::Value> = self
+                .0
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|e| e.ty() == full_type)
+                .filter_map(|e| match e.data() {
+                    Some(Data::Json(v)) => Some(v.clone()),
+                    Some(Data::String(s)) => serde_json::from_str(s).ok(),
+                    Some(Data::Binary(b)) => serde_json::from_slice(b).ok(),
+                    None => None,
+                })
+                .filter(|data| matches(data))
+                .collect();
+            if found.len() >= count {
+                return Ok(found);
+            }
+            if tokio::time::Instant::now() > deadline {
+                let seen: Vec<String> = self
+                    .0
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .map(|e| e.ty().trim_start_matches("com.wasmcloud.lattice.").to_string())
+                    .collect();
+                return Err(format!(
+                    "{count} {kind} event(s) expected, {} matched within {SETTLE:?}; events seen: {seen:?}",
+                    found.len()
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The events of `kind` seen so far (data only).
+    fn of_kind(&self, kind: &str) -> Vec<serde_json::Value> {
+        let full_type = format!("com.wasmcloud.lattice.{kind}");
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| e.ty() == full_type)
+            .filter_map(|e| match e.data() {
+                Some(Data::Json(v)) => Some(v.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+fn provider_event(key: &str, link: &str) -> impl Fn(&serde_json::Value) -> bool {
+    let (key, link) = (key.to_string(), link.to_string());
+    move |d| d["public_key"] == key.as_str() && d["link_name"] == link.as_str()
+}
+
+fn accepted(
+    ack: Result<
+        wasmcloud_control_interface::CtlOperationAck,
+        Box<dyn std::error::Error + Send + Sync>,
+    >,
+) -> Result<(), String> {
+    let ack = ack.map_err(|e| e.to_string())?;
+    if ack.accepted {
+        Ok(())
+    } else {
+        Err(format!("refused: {}", ack.error))
+    }
+}
+
+// ---- OS processes (Linux /proc) ----
+
+/// Is `pid` a live process (not gone, not a zombie)?
+fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // "pid (comm) S ..." — the state follows the last ')'.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .map(|(_, rest)| !rest.trim_start().starts_with(['Z', 'X']))
+            .unwrap_or(false),
+        Err(_) => false,
+    }
+}
+
+/// Live processes whose parent is `parent`.
+fn children_of(parent: u32) -> BTreeSet<u32> {
+    let mut found = BTreeSet::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            continue;
+        };
+        let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+            continue;
+        };
+        let ppid = status
+            .lines()
+            .find_map(|l| l.strip_prefix("PPid:"))
+            .and_then(|v| v.trim().parse::<u32>().ok());
+        if ppid == Some(parent) && alive(pid) {
+            found.insert(pid);
+        }
+    }
+    found
+}
+
+fn describe(pids: &BTreeSet<u32>) -> String {
+    pids.iter()
+        .map(|pid| {
+            let exe = std::fs::read_link(format!("/proc/{pid}/exe"))
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|_| "?".into());
+            format!("{pid} ({exe})")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Waits until the host has exactly `count` child processes (the providers it spawned).
+async fn wait_for_children(host_pid: u32, count: usize) -> Result<BTreeSet<u32>, String> {
+    let deadline = tokio::time::Instant::now() + SETTLE;
+    loop {
+        let children = children_of(host_pid);
+        if children.len() == count {
+            return Ok(children);
+        }
+        if tokio::time::Instant::now() > deadline {
+            return Err(format!(
+                "the host has {} child process(es), expected {count}: [{}]",
+                children.len(),
+                describe(&children)
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until none of `pids` is alive.
+async fn wait_for_exit(pids: &BTreeSet<u32>) -> Result<(), String> {
+    let deadline = tokio::time::Instant::now() + SETTLE;
+    loop {
+        let left: BTreeSet<u32> = pids.iter().copied().filter(|p| alive(*p)).collect();
+        if left.is_empty() {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() > deadline {
+            return Err(format!("still running: [{}]", describe(&left)));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+// ---- RPC with wasmbus-rpc's own client ----
+
+fn rpc_client(nats: &async_nats::Client, cluster: &KeyPair) -> Result<RpcClient, String> {
+    let seed = cluster.seed().map_err(|e| e.to_string())?;
+    let key = Arc::new(KeyPair::from_seed(&seed).map_err(|e| e.to_string())?);
+    let host_id = KeyPair::new_server().public_key();
+    Ok(RpcClient::new(
+        nats.clone(),
+        host_id,
+        Some(Duration::from_secs(10)),
+        key,
+    ))
+}
+
+fn actor_entity(key: &str) -> WasmCloudEntity {
+    WasmCloudEntity {
+        public_key: key.to_string(),
+        link_name: String::new(),
+        contract_id: String::new(),
+    }
+}
+
+fn provider_entity(key: &str, link: &str) -> WasmCloudEntity {
+    WasmCloudEntity {
+        public_key: key.to_string(),
+        link_name: link.to_string(),
+        contract_id: CONTRACT.to_string(),
+    }
+}
+
+/// `HttpServer.HandleRequest` to kvcounter (as an httpserver provider would send it).
+async fn handle_request(
+    rpc: &RpcClient,
+    kvcounter: &str,
+    path: &str,
+) -> Result<(u16, String), String> {
+    let request = HttpRequest {
+        method: "GET".into(),
+        path: path.into(),
+        query_string: String::new(),
+        header: HashMap::new(),
+        body: Vec::new(),
+    };
+    let arg = wasmbus_rpc::common::serialize(&request).map_err(|e| e.to_string())?;
+    let origin = WasmCloudEntity {
+        public_key: KeyPair::new_service().public_key(),
+        link_name: "default".into(),
+        contract_id: "wasmcloud:httpserver".into(),
+    };
+    let reply = rpc
+        .send(
+            origin,
+            actor_entity(kvcounter),
+            LATTICE,
+            Message {
+                method: "HttpServer.HandleRequest",
+                arg: Cow::Owned(arg),
+            },
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    let response: HttpResponse =
+        wasmbus_rpc::common::deserialize(&reply).map_err(|e| e.to_string())?;
+    Ok((
+        response.status_code,
+        String::from_utf8_lossy(&response.body).into_owned(),
+    ))
+}
+
+/// `KeyValue.Get` straight to a provider instance, as the linked actor `origin`.
+async fn kv_get(
+    rpc: &RpcClient,
+    origin: &str,
+    provider: &str,
+    link: &str,
+    key: &str,
+) -> Result<GetResponse, String> {
+    let arg = wasmbus_rpc::common::serialize(&key.to_string()).map_err(|e| e.to_string())?;
+    let reply = rpc
+        .send(
+            actor_entity(origin),
+            provider_entity(provider, link),
+            LATTICE,
+            Message {
+                method: "KeyValue.Get",
+                arg: Cow::Owned(arg),
+            },
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    wasmbus_rpc::common::deserialize(&reply).map_err(|e| e.to_string())
+}
+
+/// The provider's `__link:{actor}` record: how the link arrived and its values.
+async fn link_record(
+    rpc: &RpcClient,
+    actor: &str,
+    provider: &str,
+    link: &str,
+) -> Result<serde_json::Value, String> {
+    let got = kv_get(rpc, actor, provider, link, &format!("__link:{actor}")).await?;
+    if !got.exists {
+        return Err(format!("the provider ({link}) holds no link for {actor}"));
+    }
+    serde_json::from_str(&got.value).map_err(|e| format!("{e}: {}", got.value))
+}
+
+/// Runs `wasmhost par inspect FILE`.
+fn par_inspect(path: &Path) -> Result<String, String> {
+    let out = std::process::Command::new(wasmhost_interop::wasmhost_binary())
+        .args(["par", "inspect"])
+        .arg(path)
+        .output()
+        .map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    if !out.status.success() {
+        return Err(format!(
+            "exit {}: {}{}",
+            out.status,
+            text,
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(text)
+}
+
+/// No host needed: the archive the 2022 crate writes reads back with that crate and with our CLI.
+#[tokio::test]
+async fn the_2022_archive_of_the_2022_provider_is_read_by_both() {
+    let dir = temp_dir("par2022");
+    let par = build_archive(&dir).await.expect("provider-archive 0.6.0 writes");
+    let bytes = std::fs::read(&par.path).unwrap();
+    assert_eq!(&bytes[..2], &[0x1f, 0x8b], "gzip-compressed");
+
+    let back = ProviderArchive::try_load(&bytes).await.expect("0.6.0 reads it back");
+    let claims = back.claims().expect("claims");
+    assert_eq!(claims.subject, par.key);
+    assert_eq!(claims.issuer, par.issuer);
+    assert_eq!(back.targets(), vec![native_target()]);
+    assert_eq!(
+        back.target_bytes(&native_target()).unwrap(),
+        std::fs::read(PROVIDER_BIN).unwrap()
+    );
+
+    let text = par_inspect(&par.path).expect("wasmhost par inspect");
+    for expected in [
+        par.key.as_str(),
+        par.issuer.as_str(),
+        CONTRACT,
+        "KV Provider 2022",
+        native_target().as_str(),
+    ] {
+        assert!(text.contains(expected), "`{expected}` missing from:\n{text}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_2022_provider_runs_under_wasmhost_up_unchanged() {
+    let work = temp_dir("provider2022");
+    let par = build_archive(&work)
+        .await
+        .expect("provider-archive 0.6.0 writes the archive");
+    let par_ref = format!("file://{}", par.path.display());
+    let (kv_ref, kv_key) = kvcounter();
+
+    let nats_server = NatsServer::start();
+    let cluster = KeyPair::new_cluster();
+    let cluster_seed = cluster.seed().expect("cluster seed");
+    // TMPDIR: the host's provider cache ({tmp}/wasmcloudcache/...) stays in this test's directory.
+    let host_tmp = work.join("host-tmp");
+    std::fs::create_dir_all(&host_tmp).unwrap();
+    let mut host = HostProcess::start(
+        &nats_server.url(),
+        &[
+            ("WASMCLOUD_LATTICE_PREFIX", LATTICE),
+            ("WASMCLOUD_CLUSTER_SEED", cluster_seed.as_str()),
+            ("TMPDIR", host_tmp.to_str().unwrap()),
+        ],
+    );
+    let host_pid = host.pid();
+
+    let nats = async_nats::connect(nats_server.url())
+        .await
+        .expect("connect to nats-server");
+    let client = Client::new(
+        nats.clone(),
+        Some(LATTICE.to_string()),
+        Duration::from_secs(5),
+        Duration::from_secs(1),
+    );
+    let events = EventLog::start(client.events_receiver().await.expect("events_receiver"));
+    let rpc = rpc_client(&nats, &cluster).expect("rpc client");
+    let mut steps = Steps::default();
+
+    let host_id = steps
+        .run("get_hosts discovers the host", async {
+            let deadline = tokio::time::Instant::now() + SETTLE;
+            loop {
+                let hosts = client.get_hosts().await.map_err(|e| e.to_string())?;
+                match hosts.as_slice() {
+                    [one] => return Ok(one.id.clone()),
+                    [] if tokio::time::Instant::now() < deadline => continue,
+                    other => return Err(format!("expected one host, got {other:?}")),
+                }
+            }
+        })
+        .await;
+    let Some(host_id) = host_id else {
+        steps.blocked("everything else", "get_hosts discovers the host");
+        steps.finish(&host.log_text());
+        return;
+    };
+
+    let actor_up = steps
+        .run("start_actor kvcounter (file://) → actor_started", async {
+            accepted(client.start_actor(&host_id, &kv_ref, 1, None).await)?;
+            events
+                .wait_for("actor_started", 1, |d| d["public_key"] == kv_key.as_str())
+                .await
+                .map(|_| ())
+        })
+        .await
+        .is_some();
+
+    // ---- provider instance "default": started first, linked afterwards ----
+    let default_up = steps
+        .run(
+            "start_provider file://….par.gz (link default) → provider_started",
+            async {
+                accepted(
+                    client
+                        .start_provider(
+                            &host_id,
+                            &par_ref,
+                            Some("default".to_string()),
+                            None,
+                            Some(CONFIG.to_string()),
+                        )
+                        .await,
+                )?;
+                let found = events
+                    .wait_for("provider_started", 1, provider_event(&par.key, "default"))
+                    .await?;
+                let data = &found[0];
+                if data["contract_id"] != CONTRACT {
+                    return Err(format!("provider_started contract_id: {data}"));
+                }
+                if data["image_ref"] != par_ref.as_str() {
+                    return Err(format!("provider_started image_ref: {data}"));
+                }
+                if data["claims"]["issuer"] != par.issuer.as_str()
+                    || data["claims"]["name"] != "KV Provider 2022"
+                {
+                    return Err(format!("provider_started claims: {data}"));
+                }
+                Ok(())
+            },
+        )
+        .await
+        .is_some();
+
+    let default_pid = if default_up {
+        steps
+            .run("the provider runs as a child process of the host", async {
+                let pids = wait_for_children(host_pid, 1).await?;
+                Ok(*pids.iter().next().unwrap())
+            })
+            .await
+    } else {
+        None
+    };
+
+    if default_up {
+        steps
+            .run("health_check_passed (default)", async {
+                events
+                    .wait_for(
+                        "health_check_passed",
+                        1,
+                        provider_event(&par.key, "default"),
+                    )
+                    .await
+                    .map(|_| ())
+            })
+            .await;
+
+        steps
+            .run("the host logs the provider's stderr", async {
+                let deadline = tokio::time::Instant::now() + SETTLE;
+                loop {
+                    let log = host.log_text();
+                    if log.contains("kv_provider_2022: starting") {
+                        return Ok(());
+                    }
+                    if tokio::time::Instant::now() > deadline {
+                        return Err("`kv_provider_2022: starting` not in the host log".into());
+                    }
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            })
+            .await;
+    } else {
+        steps.blocked("health_check_passed (default)", "start_provider (default)");
+    }
+
+    let linked = steps
+        .run(
+            "advertise_link kvcounter ↔ provider (default) → linkdef_set",
+            async {
+                let values: HashMap<String, String> =
+                    [("NAMESPACE".to_string(), "interop".to_string())].into();
+                accepted(
+                    client
+                        .advertise_link(&kv_key, &par.key, CONTRACT, "default", values)
+                        .await,
+                )?;
+                events
+                    .wait_for("linkdef_set", 1, |d| {
+                        d["actor_id"] == kv_key.as_str() && d["link_name"] == "default"
+                    })
+                    .await
+                    .map(|_| ())
+            },
+        )
+        .await
+        .is_some();
+
+    if actor_up && default_up && linked {
+        steps
+            .run("the running provider receives the link (linkdefs.put)", async {
+                // The push is asynchronous: poll until the provider holds the link.
+                let deadline = tokio::time::Instant::now() + SETTLE;
+                let record = loop {
+                    match link_record(&rpc, &kv_key, &par.key, "default").await {
+                        Ok(record) => break record,
+                        Err(e) if tokio::time::Instant::now() > deadline => return Err(e),
+                        Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+                    }
+                };
+                if record["source"] != "linkdefs.put" || record["values"]["NAMESPACE"] != "interop"
+                {
+                    return Err(format!("link record {record}"));
+                }
+                Ok(())
+            })
+            .await;
+
+        steps
+            .run("HostData of the default instance (config_json, host_id, link)", async {
+                let got = kv_get(&rpc, &kv_key, &par.key, "default", "__host_data").await?;
+                let data: serde_json::Value =
+                    serde_json::from_str(&got.value).map_err(|e| e.to_string())?;
+                if data["config_json"] != CONFIG
+                    || data["host_id"] != host_id.as_str()
+                    || data["link_name"] != "default"
+                    || data["provider_key"] != par.key.as_str()
+                {
+                    return Err(format!("HostData as the provider saw it: {data}"));
+                }
+                Ok(())
+            })
+            .await;
+
+        steps
+            .run("kvcounter → KeyValue.Increment: counts 1, 2, 3", async {
+                let mut bodies = Vec::new();
+                for _ in 0..3 {
+                    let (status, body) = handle_request(&rpc, &kv_key, "/").await?;
+                    if status != 200 {
+                        return Err(format!("status {status} body {body} (after {bodies:?})"));
+                    }
+                    bodies.push(body);
+                }
+                let expected: Vec<String> =
+                    (1..=3).map(|n| format!(r#"{{"counter":{n}}}"#)).collect();
+                if bodies != expected {
+                    return Err(format!("bodies {bodies:?}, expected {expected:?}"));
+                }
+                let stored = kv_get(&rpc, &kv_key, &par.key, "default", "counter").await?;
+                if !stored.exists || stored.value != "3" {
+                    return Err(format!("provider holds counter = {stored:?}"));
+                }
+                Ok(())
+            })
+            .await;
+    } else {
+        steps.blocked(
+            "link delivery and kvcounter calls (default)",
+            "start_actor, start_provider (default), advertise_link",
+        );
+    }
+
+    steps
+        .run("start_provider again (same link) → failure ack", async {
+            let ack = client
+                .start_provider(&host_id, &par_ref, Some("default".to_string()), None, None)
+                .await
+                .map_err(|e| e.to_string())?;
+            if ack.accepted {
+                // The 2022 client sends `lp` in the background only when host_id is empty;
+                // here the ack is the host's. Accepting a duplicate is the failure.
+                return Err("a second (provider, default) was accepted".into());
+            }
+            events
+                .wait_for("provider_start_failed", 1, |d| d["link_name"] == "default")
+                .await
+                .map(|_| ())
+        })
+        .await;
+
+    // ---- provider instance "preset": linked before it starts ----
+    let preset_linked = steps
+        .run("advertise_link (link preset) before that instance starts", async {
+            let values: HashMap<String, String> =
+                [("SOURCE".to_string(), "before-start".to_string())].into();
+            accepted(
+                client
+                    .advertise_link(&kv_key, &par.key, CONTRACT, "preset", values)
+                    .await,
+            )
+        })
+        .await
+        .is_some();
+
+    let preset_up = steps
+        .run("start_provider (link preset) → provider_started", async {
+            accepted(
+                client
+                    .start_provider(&host_id, &par_ref, Some("preset".to_string()), None, None)
+                    .await,
+            )?;
+            events
+                .wait_for("provider_started", 1, provider_event(&par.key, "preset"))
+                .await
+                .map(|_| ())
+        })
+        .await
+        .is_some();
+
+    if preset_up {
+        steps
+            .run("health_check_passed (preset); two provider processes", async {
+                events
+                    .wait_for("health_check_passed", 1, provider_event(&par.key, "preset"))
+                    .await?;
+                wait_for_children(host_pid, if default_pid.is_some() { 2 } else { 1 })
+                    .await
+                    .map(|_| ())
+            })
+            .await;
+    }
+
+    if preset_up && preset_linked && actor_up {
+        steps
+            .run("a link put before start arrives in HostData", async {
+                let deadline = tokio::time::Instant::now() + SETTLE;
+                let record = loop {
+                    match link_record(&rpc, &kv_key, &par.key, "preset").await {
+                        Ok(record) => break record,
+                        Err(e) if tokio::time::Instant::now() > deadline => return Err(e),
+                        Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+                    }
+                };
+                let got = kv_get(&rpc, &kv_key, &par.key, "preset", "__host_data").await?;
+                let data: serde_json::Value =
+                    serde_json::from_str(&got.value).map_err(|e| e.to_string())?;
+                if record["source"] != "host_data"
+                    || record["values"]["SOURCE"] != "before-start"
+                    || data["links"] != serde_json::json!([kv_key])
+                    || data["link_name"] != "preset"
+                    || data["config_json"] != ""
+                {
+                    return Err(format!("link record {record}, HostData {data}"));
+                }
+                Ok(())
+            })
+            .await;
+    } else {
+        steps.blocked(
+            "a link put before start arrives in HostData",
+            "advertise_link (preset), start_provider (preset)",
+        );
+    }
+
+    steps
+        .run("get_host_inventory lists both provider instances", async {
+            let inv = client
+                .get_host_inventory(&host_id)
+                .await
+                .map_err(|e| e.to_string())?;
+            let mut seen: Vec<(String, String, String)> = inv
+                .providers
+                .iter()
+                .map(|p| (p.id.clone(), p.link_name.clone(), p.contract_id.clone()))
+                .collect();
+            seen.sort();
+            let expected = vec![
+                (par.key.clone(), "default".to_string(), CONTRACT.to_string()),
+                (par.key.clone(), "preset".to_string(), CONTRACT.to_string()),
+            ];
+            if seen != expected {
+                return Err(format!("providers {seen:?}, expected {expected:?}"));
+            }
+            let default = inv.providers.iter().find(|p| p.link_name == "default").unwrap();
+            if default.name.as_deref() != Some("KV Provider 2022")
+                || default.revision != 1
+                || default.image_ref.as_deref() != Some(par_ref.as_str())
+            {
+                return Err(format!(
+                    "name {:?}, revision {}, image_ref {:?}",
+                    default.name, default.revision, default.image_ref
+                ));
+            }
+            Ok(())
+        })
+        .await;
+
+    if linked && default_up {
+        steps
+            .run("remove_link (default) → the provider drops it (linkdefs.del)", async {
+                accepted(client.remove_link(&kv_key, CONTRACT, "default").await)?;
+                // wasmbus-rpc refuses calls from an actor it holds no link for.
+                let deadline = tokio::time::Instant::now() + SETTLE;
+                loop {
+                    match kv_get(&rpc, &kv_key, &par.key, "default", "counter").await {
+                        Err(e) if e.contains("unlinked actor") => break,
+                        other if tokio::time::Instant::now() > deadline => {
+                            return Err(format!(
+                                "after remove_link the provider still answers: {other:?}"
+                            ))
+                        }
+                        _ => tokio::time::sleep(Duration::from_millis(200)).await,
+                    }
+                }
+                let (status, body) = handle_request(&rpc, &kv_key, "/").await?;
+                if status != 500 || !body.contains("unlinked actor") {
+                    return Err(format!("kvcounter after remove_link: {status} {body}"));
+                }
+                Ok(())
+            })
+            .await;
+    }
+
+    if let Some(pid) = default_pid {
+        steps
+            .run("stop_provider (default) → provider_stopped, its process exits", async {
+                accepted(
+                    client
+                        .stop_provider(&host_id, &par.key, "default", CONTRACT, None)
+                        .await,
+                )?;
+                let found = events
+                    .wait_for("provider_stopped", 1, provider_event(&par.key, "default"))
+                    .await?;
+                if found[0]["contract_id"] != CONTRACT {
+                    return Err(format!("provider_stopped: {}", found[0]));
+                }
+                wait_for_exit(&[pid].into()).await?;
+                if events
+                    .of_kind("provider_stopped")
+                    .iter()
+                    .any(|d| d["link_name"] == "preset")
+                {
+                    return Err("the preset instance stopped too".into());
+                }
+                let inv = client
+                    .get_host_inventory(&host_id)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let left: Vec<&str> = inv.providers.iter().map(|p| p.link_name.as_str()).collect();
+                if left != vec!["preset"] {
+                    return Err(format!("providers left in the inventory: {left:?}"));
+                }
+                Ok(())
+            })
+            .await;
+    } else {
+        steps.blocked("stop_provider (default)", "the provider runs as a child process");
+    }
+
+    let remaining = children_of(host_pid);
+    steps
+        .run("stop_host → host_stopped, no provider process left", async {
+            accepted(client.stop_host(&host_id, Some(5000)).await)?;
+            events.wait_for("host_stopped", 1, |_| true).await?;
+            match tokio::task::block_in_place(|| host.wait_for_exit(SETTLE)) {
+                Some(status) if status.success() => {}
+                Some(status) => return Err(format!("the host exited with {status}")),
+                None => return Err(format!("the host still runs {SETTLE:?} after stop_host")),
+            }
+            if remaining.is_empty() && preset_up {
+                return Err("no provider process was running before stop_host".into());
+            }
+            wait_for_exit(&remaining).await?;
+            if preset_up
+                && !events
+                    .of_kind("provider_stopped")
+                    .iter()
+                    .any(|d| d["link_name"] == "preset")
+            {
+                return Err("no provider_stopped for the preset instance".into());
+            }
+            Ok(())
+        })
+        .await;
+
+    let log = host.log_text();
+    steps.finish(&log);
+    let _ = std::fs::remove_dir_all(&work);
+}
