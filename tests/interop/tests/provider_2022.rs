@@ -452,6 +452,162 @@ async fn the_2022_archive_of_the_2022_provider_is_read_by_both() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// No host either: the provider, given by hand what §4 of LATTICE.md says a 0.5x host gives it
+/// (HostData on stdin; linkdefs.put/del, health and shutdown on NATS), works. A failure of the
+/// host test that this one does not share is therefore the host's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_2022_provider_follows_the_protocol_without_a_host() {
+    use std::io::Write;
+    let nats_server = NatsServer::start();
+    let nats = async_nats::connect(nats_server.url()).await.expect("connect");
+    let cluster = KeyPair::new_cluster();
+    let host_id = KeyPair::new_server().public_key();
+    let provider = KeyPair::new_service().public_key();
+    let (actor_a, actor_b) = (
+        KeyPair::new_module().public_key(),
+        KeyPair::new_module().public_key(),
+    );
+    let lattice = LATTICE;
+    let link = |actor: &str| {
+        serde_json::json!({"actor_id": actor, "provider_id": provider, "link_name": "default",
+                           "contract_id": CONTRACT, "values": {"K": "V"}})
+    };
+    let host_data = serde_json::json!({
+        "host_id": host_id, "lattice_rpc_prefix": lattice, "link_name": "default",
+        "lattice_rpc_user_jwt": "", "lattice_rpc_user_seed": "",
+        "lattice_rpc_url": format!("127.0.0.1:{}", nats_server.port), "lattice_rpc_tls": 0,
+        "env_values": {}, "instance_id": "4fd5b6b4-8f4e-4c4a-9d0e-4b7a1f1b2c3d",
+        "provider_key": provider, "link_definitions": [link(&actor_a)],
+        "config_json": "cfg", "default_rpc_timeout_ms": 2000,
+        "cluster_issuers": [cluster.public_key()], "invocation_seed": cluster.seed().unwrap(),
+        "js_domain": null, "enable_structured_logging": false,
+    });
+    let dir = temp_dir("provider-standalone");
+    let log = dir.join("provider.log");
+    let mut child = KillOnDrop(
+        std::process::Command::new(PROVIDER_BIN)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::fs::File::create(&log).unwrap())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("spawn the provider"),
+    );
+    let mut stdin = child.0.stdin.take().unwrap();
+    writeln!(stdin, "{}", base64::encode(host_data.to_string())).unwrap();
+    let log_text = || std::fs::read_to_string(&log).unwrap_or_default();
+
+    // health: any reply is healthy for the host; wasmbus-rpc answers a msgpack HealthCheckResponse.
+    let health = format!("wasmbus.rpc.{lattice}.{provider}.default.health");
+    let placeholder = wasmbus_rpc::common::serialize(&HashMap::from([("placeholder", true)])).unwrap();
+    let deadline = tokio::time::Instant::now() + SETTLE;
+    let reply = loop {
+        let asked = nats.request(health.clone(), placeholder.clone().into());
+        match tokio::time::timeout(Duration::from_secs(2), asked).await {
+            Ok(Ok(reply)) => break reply,
+            _ if tokio::time::Instant::now() > deadline => {
+                panic!("no health reply; provider log:\n{}", log_text())
+            }
+            _ => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    };
+    let health_reply: serde_json::Value = rmp_decode(&reply.payload);
+    assert_eq!(health_reply["healthy"], true, "{health_reply}");
+
+    let rpc = rpc_client(&nats, &cluster).unwrap();
+    let increment = |actor: String| {
+        let rpc = &rpc;
+        let provider = provider.clone();
+        async move {
+            let arg = wasmbus_rpc::common::serialize(
+                &serde_json::json!({"key": "k", "value": 1}),
+            )
+            .unwrap();
+            let reply = rpc
+                .send(
+                    actor_entity(&actor),
+                    provider_entity(&provider, "default"),
+                    lattice,
+                    Message { method: "KeyValue.Increment", arg: Cow::Owned(arg) },
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+            wasmbus_rpc::common::deserialize::<i32>(&reply).map_err(|e| e.to_string())
+        }
+    };
+    assert_eq!(increment(actor_a.clone()).await, Ok(1), "{}", log_text());
+    assert_eq!(increment(actor_a.clone()).await, Ok(2));
+    let refused = increment(actor_b.clone()).await.unwrap_err();
+    assert!(refused.contains("unlinked actor"), "{refused}");
+
+    // linkdefs.put (msgpack map) links B; linkdefs.del unlinks A.
+    let subject = |what: &str| format!("wasmbus.rpc.{lattice}.{provider}.default.linkdefs.{what}");
+    let put = wasmbus_rpc::common::serialize(&link(&actor_b)).unwrap();
+    nats.publish(subject("put"), put.into()).await.unwrap();
+    let del = wasmbus_rpc::common::serialize(&link(&actor_a)).unwrap();
+    nats.publish(subject("del"), del.into()).await.unwrap();
+    let deadline = tokio::time::Instant::now() + SETTLE;
+    loop {
+        let b = increment(actor_b.clone()).await;
+        let a = increment(actor_a.clone()).await;
+        if b.is_ok() && a.as_ref().err().map_or(false, |e| e.contains("unlinked actor")) {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "b {b:?}, a {a:?}; {}", log_text());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let record = link_record(&rpc, &actor_b, &provider, "default").await.unwrap();
+    assert_eq!(record["source"], "linkdefs.put", "{record}");
+
+    // shutdown for another host: ignored; for ours: "shutting down", and the process exits.
+    let shutdown = format!("wasmbus.rpc.{lattice}.{provider}.default.shutdown");
+    let other = serde_json::json!({"host_id": KeyPair::new_server().public_key()}).to_string();
+    let ignored = tokio::time::timeout(
+        Duration::from_secs(1),
+        nats.request(shutdown.clone(), other.into_bytes().into()),
+    )
+    .await;
+    assert!(!matches!(ignored, Ok(Ok(_))), "a shutdown for another host was answered");
+    let ours = serde_json::json!({"host_id": host_id}).to_string();
+    let reply = tokio::time::timeout(
+        Duration::from_secs(5),
+        nats.request(shutdown, ours.into_bytes().into()),
+    )
+    .await
+    .expect("shutdown reply in time")
+    .expect("shutdown reply");
+    assert_eq!(&reply.payload[..], b"shutting down");
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(status) = child.0.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            panic!("the provider did not exit after shutdown; log:\n{}", log_text());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "exit {status}; log:\n{}", log_text());
+    let text = log_text();
+    assert!(text.contains("kv_provider_2022: starting"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The provider process of the standalone test, killed by its pid if the test fails early.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+        }
+        let _ = self.0.wait();
+    }
+}
+
+fn rmp_decode(bytes: &[u8]) -> serde_json::Value {
+    wasmbus_rpc::common::deserialize(bytes).expect("msgpack")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_2022_provider_runs_under_wasmhost_up_unchanged() {
     let work = temp_dir("provider2022");
