@@ -225,11 +225,11 @@ fn alive(pid: u32) -> bool {
     }
 }
 
-/// Live processes whose parent is `parent`.
-fn children_of(parent: u32) -> BTreeSet<u32> {
-    let mut found = BTreeSet::new();
+/// Every process as (pid, parent pid).
+fn process_table() -> Vec<(u32, u32)> {
+    let mut table = Vec::new();
     let Ok(entries) = std::fs::read_dir("/proc") else {
-        return found;
+        return table;
     };
     for entry in entries.flatten() {
         let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
@@ -238,15 +238,55 @@ fn children_of(parent: u32) -> BTreeSet<u32> {
         let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
             continue;
         };
-        let ppid = status
+        if let Some(ppid) = status
             .lines()
             .find_map(|l| l.strip_prefix("PPid:"))
-            .and_then(|v| v.trim().parse::<u32>().ok());
-        if ppid == Some(parent) && alive(pid) {
-            found.insert(pid);
+            .and_then(|v| v.trim().parse::<u32>().ok())
+        {
+            table.push((pid, ppid));
         }
     }
-    found
+    table
+}
+
+/// Does `pid` run the provider binary (its executable, wherever the host unpacked it, has the
+/// size of the binary cargo built)?
+fn runs_provider(pid: u32) -> bool {
+    let size = std::fs::metadata(PROVIDER_BIN).map(|m| m.len()).ok();
+    std::fs::metadata(format!("/proc/{pid}/exe")).map(|m| m.len()).ok() == size
+}
+
+/// Live provider processes among the host's descendants (children, or deeper if it used a shell).
+fn children_of(host: u32) -> BTreeSet<u32> {
+    let table = process_table();
+    let mut descendants = BTreeSet::new();
+    let mut frontier = vec![host];
+    while let Some(parent) = frontier.pop() {
+        for (pid, ppid) in &table {
+            if *ppid == parent && descendants.insert(*pid) {
+                frontier.push(*pid);
+            }
+        }
+    }
+    descendants
+        .into_iter()
+        .filter(|pid| alive(*pid) && runs_provider(*pid))
+        .collect()
+}
+
+/// Live processes whose executable lies under `dir` (the host's TMPDIR, where a 0.5x host
+/// unpacks providers: `{tmp}/wasmcloudcache/...`).
+fn running_from(dir: &Path) -> BTreeSet<u32> {
+    process_table()
+        .into_iter()
+        .map(|(pid, _)| pid)
+        .filter(|pid| {
+            alive(*pid)
+                && std::fs::read_link(format!("/proc/{pid}/exe"))
+                    .map(|exe| exe.starts_with(dir))
+                    .unwrap_or(false)
+        })
+        .collect()
 }
 
 fn describe(pids: &BTreeSet<u32>) -> String {
@@ -261,7 +301,7 @@ fn describe(pids: &BTreeSet<u32>) -> String {
         .join(", ")
 }
 
-/// Waits until the host has exactly `count` child processes (the providers it spawned).
+/// Waits until exactly `count` provider processes run under the host.
 async fn wait_for_children(host_pid: u32, count: usize) -> Result<BTreeSet<u32>, String> {
     let deadline = tokio::time::Instant::now() + SETTLE;
     loop {
@@ -271,7 +311,7 @@ async fn wait_for_children(host_pid: u32, count: usize) -> Result<BTreeSet<u32>,
         }
         if tokio::time::Instant::now() > deadline {
             return Err(format!(
-                "the host has {} child process(es), expected {count}: [{}]",
+                "{} provider process(es) under the host, expected {count}: [{}]",
                 children.len(),
                 describe(&children)
             ));
@@ -715,7 +755,7 @@ async fn a_2022_provider_runs_under_wasmhost_up_unchanged() {
 
     let default_pid = if default_up {
         steps
-            .run("the provider runs as a child process of the host", async {
+            .run("the provider runs as a process under the host", async {
                 let pids = wait_for_children(host_pid, 1).await?;
                 Ok(*pids.iter().next().unwrap())
             })
@@ -1034,7 +1074,7 @@ async fn a_2022_provider_runs_under_wasmhost_up_unchanged() {
             })
             .await;
     } else {
-        steps.blocked("stop_provider (default)", "the provider runs as a child process");
+        steps.blocked("stop_provider (default)", "the provider runs as a process under the host");
     }
 
     let remaining = children_of(host_pid);
@@ -1051,6 +1091,13 @@ async fn a_2022_provider_runs_under_wasmhost_up_unchanged() {
                 return Err("no provider process was running before stop_host".into());
             }
             wait_for_exit(&remaining).await?;
+            let left = running_from(&host_tmp);
+            if !left.is_empty() {
+                return Err(format!(
+                    "processes still run from the host's TMPDIR: [{}]",
+                    describe(&left)
+                ));
+            }
             if preset_up
                 && !events
                     .of_kind("provider_stopped")
