@@ -123,6 +123,15 @@ pub struct HostConfig {
     pub oci_max_artifact_bytes: u64,
     /// Pause between a provider's shutdown request and killing it (`WASMCLOUD_PROV_SHUTDOWN_DELAY_MS`, 300 ms).
     pub provider_shutdown_delay: Duration,
+    /// Wait before a provider's first health check (5 s, as the OTP host).
+    pub provider_health_check_delay: Duration,
+    /// Interval between provider health checks (30 s, as the OTP host).
+    pub provider_health_check_interval: Duration,
+    /// Where provider binaries are extracted (`WASMHOST_PROVIDER_CACHE_DIR`); `None` = `{tmp}/wasmcloudcache`
+    /// as the OTP host, laid out `{provider key}/{revision}/{contract}_{link name}`.
+    pub provider_cache_dir: Option<PathBuf>,
+    /// Tell providers to log JSON lines (`WASMCLOUD_STRUCTURED_LOGGING_ENABLED`; off).
+    pub structured_logging: bool,
 }
 
 impl Default for HostConfig {
@@ -149,6 +158,10 @@ impl Default for HostConfig {
             oci_cache_max_bytes: crate::oci::DEFAULT_CACHE_MAX_BYTES,
             oci_max_artifact_bytes: crate::oci::DEFAULT_MAX_ARTIFACT_BYTES,
             provider_shutdown_delay: Duration::from_millis(300),
+            provider_health_check_delay: Duration::from_secs(5),
+            provider_health_check_interval: Duration::from_secs(30),
+            provider_cache_dir: None,
+            structured_logging: false,
         }
     }
 }
@@ -182,6 +195,12 @@ impl HostConfig {
         }
         if let Some(v) = get("WASMCLOUD_PROV_SHUTDOWN_DELAY_MS") {
             cfg.provider_shutdown_delay = Duration::from_millis(parse_num(&v, "WASMCLOUD_PROV_SHUTDOWN_DELAY_MS")?);
+        }
+        if let Some(v) = get("WASMHOST_PROVIDER_CACHE_DIR") {
+            cfg.provider_cache_dir = Some(PathBuf::from(v));
+        }
+        if let Some(v) = get("WASMCLOUD_STRUCTURED_LOGGING_ENABLED") {
+            cfg.structured_logging = truthy(&v);
         }
         if let Some(v) = get("WASMCLOUD_HEARTBEAT_INTERVAL_MS") {
             cfg.heartbeat_interval = Duration::from_millis(parse_num(&v, "WASMCLOUD_HEARTBEAT_INTERVAL_MS")?);
@@ -290,6 +309,9 @@ impl HostConfig {
         }
         if self.heartbeat_interval.is_zero() {
             return Err(crate::Error::invalid("heartbeat_interval must be greater than zero"));
+        }
+        if self.provider_health_check_interval.is_zero() {
+            return Err(crate::Error::invalid("provider_health_check_interval must be greater than zero"));
         }
         Ok(())
     }

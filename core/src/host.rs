@@ -31,55 +31,60 @@ const MAX_MODULE_SIZE: usize = 64 << 20;
 /// Version reported in pings, heartbeats and `wasmhost_version()`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// Where an actor's module comes from.
+/// Where an actor module or a provider archive comes from.
 #[derive(Debug, Clone)]
-pub enum ActorSource {
-    /// The module bytes themselves.
+pub enum ArtifactSource {
+    /// The bytes themselves.
     Bytes(Bytes),
-    /// A path to a `.wasm` file.
+    /// A path to a `.wasm` file or a `.par.gz` archive.
     File(PathBuf),
-    /// A reference: `file:///abs/path.wasm`, or an OCI reference such as `registry:5000/echo:0.1.0`.
+    /// A reference: `file:///abs/path`, or an OCI reference such as `registry:5000/echo:0.1.0`.
     Reference(String),
 }
 
-impl ActorSource {
+/// Where an actor's module comes from.
+pub type ActorSource = ArtifactSource;
+/// Where a capability provider's archive comes from.
+pub type ProviderSource = ArtifactSource;
+
+impl ArtifactSource {
     /// Interprets a string the way the control interface and the CLI do: `file://` and existing
     /// paths are files, anything else an OCI reference.
-    pub fn parse(reference: &str) -> ActorSource {
+    pub fn parse(reference: &str) -> ArtifactSource {
         if let Some(path) = reference.strip_prefix("file://") {
-            return ActorSource::File(PathBuf::from(path));
+            return ArtifactSource::File(PathBuf::from(path));
         }
         // Anything that looks like a path is a file (a missing one then fails as a missing file,
         // not as an odd registry reference); `oci://` or no scheme is a registry reference.
-        let looks_like_path = reference.ends_with(".wasm") || reference.starts_with(['/', '.']);
+        let looks_like_path = [".wasm", ".par", ".par.gz"].iter().any(|ext| reference.ends_with(ext)) || reference.starts_with(['/', '.']);
         if looks_like_path || std::path::Path::new(reference).is_file() {
-            return ActorSource::File(PathBuf::from(reference));
+            return ArtifactSource::File(PathBuf::from(reference));
         }
-        ActorSource::Reference(reference.to_string())
+        ArtifactSource::Reference(reference.to_string())
     }
 
-    fn image_ref(&self) -> String {
+    pub(crate) fn image_ref(&self) -> String {
         match self {
-            ActorSource::Bytes(_) => String::new(),
-            ActorSource::File(p) => format!("file://{}", p.display()),
-            ActorSource::Reference(r) => r.clone(),
+            ArtifactSource::Bytes(_) => String::new(),
+            ArtifactSource::File(p) => format!("file://{}", p.display()),
+            ArtifactSource::Reference(r) => r.clone(),
         }
     }
 }
 
-impl From<Vec<u8>> for ActorSource {
+impl From<Vec<u8>> for ArtifactSource {
     fn from(bytes: Vec<u8>) -> Self {
-        ActorSource::Bytes(Bytes::from(bytes))
+        ArtifactSource::Bytes(Bytes::from(bytes))
     }
 }
-impl From<&[u8]> for ActorSource {
+impl From<&[u8]> for ArtifactSource {
     fn from(bytes: &[u8]) -> Self {
-        ActorSource::Bytes(Bytes::copy_from_slice(bytes))
+        ArtifactSource::Bytes(Bytes::copy_from_slice(bytes))
     }
 }
-impl From<PathBuf> for ActorSource {
+impl From<PathBuf> for ArtifactSource {
     fn from(path: PathBuf) -> Self {
-        ActorSource::File(path)
+        ArtifactSource::File(path)
     }
 }
 
@@ -146,6 +151,7 @@ pub(crate) struct HostInner {
     pub(crate) aliases: RwLock<HashMap<String, String>>,
     pub(crate) claims: RwLock<HashMap<String, Arc<ActorClaims>>>,
     pub(crate) links: LinkStore,
+    pub(crate) providers: crate::provider::ProviderRegistry,
     pub(crate) capabilities: CapabilityRegistry,
     pub(crate) policy: RwLock<Option<Arc<dyn Policy>>>,
     pub(crate) events: EventBus,
@@ -196,6 +202,7 @@ impl Host {
             aliases: RwLock::new(HashMap::new()),
             claims: RwLock::new(HashMap::new()),
             links: LinkStore::default(),
+            providers: Default::default(),
             capabilities: CapabilityRegistry::default(),
             policy: RwLock::new(None),
             lattice: RwLock::new(None),
@@ -359,7 +366,7 @@ impl Host {
         if let Some(lattice) = self.transport() {
             lattice.actor_available(&public_key).await?;
             // Sharing is best effort: the actor serves even while the lattice store is unreachable.
-            if let Err(e) = lattice.put_claims(&claims).await {
+            if let Err(e) = lattice.put_claims(crate::lattice::actor_claims_map(&claims)).await {
                 tracing::warn!(actor = %public_key, error = %e, "could not share the actor's claims with the lattice");
             }
             if !image_ref.is_empty() && !image_ref.starts_with("file://") {
@@ -502,7 +509,7 @@ impl Host {
             labels: self.inner.labels.clone(),
             friendly_name: self.inner.friendly_name.clone(),
             actors,
-            providers: Vec::new(),
+            providers: self.provider_descriptions(),
         }
     }
 
@@ -550,7 +557,7 @@ impl Host {
         self.inner.links.list()
     }
 
-    /// Stops the host gracefully: stops every actor (running calls finish first), publishes
+    /// Stops the host gracefully: stops every actor (running calls finish first) and provider, publishes
     /// `host_stopped`, ends event streams and disconnects from the lattice. A second stop is an error.
     pub async fn stop(&self) -> Result<()> {
         if self.inner.stopped.swap(true, Ordering::AcqRel) {
@@ -567,6 +574,7 @@ impl Host {
             }
             self.forget_actor(&actor).await;
         }
+        self.stop_all_providers().await;
         self.inner.events.publish(wasmhost_protocol::events::HOST_STOPPED, json!({"labels": self.inner.labels}));
         // Taken out first: holding the lock across the await would block every reader meanwhile.
         let lattice = self.inner.lattice.write().take();
@@ -591,7 +599,7 @@ impl Host {
         let uptime = self.uptime().as_secs();
         json!({
             "actors": actors,
-            "providers": [],
+            "providers": self.provider_heartbeat_entries(),
             "labels": self.inner.labels,
             "friendly_name": self.inner.friendly_name,
             "version": VERSION,
@@ -623,7 +631,7 @@ impl Host {
         self.inner.lattice.read().clone()
     }
 
-    fn ensure_running(&self) -> Result<()> {
+    pub(crate) fn ensure_running(&self) -> Result<()> {
         if self.is_stopped() {
             Err(Error::stopped())
         } else {

@@ -31,6 +31,7 @@ mod links;
 mod names;
 pub mod oci;
 mod policy;
+mod provider;
 pub mod provider_archive;
 mod rpc;
 
@@ -39,7 +40,8 @@ pub use capability::{capability_fn, CapabilityCall, CapabilityHandler};
 pub use config::{HostConfig, NatsConfig, NatsConnection};
 pub use error::{Error, ErrorKind, Result};
 pub use events::EventStream;
-pub use host::{ActorInfo, ActorSource, Host, VERSION};
+pub use host::{ActorInfo, ActorSource, ArtifactSource, Host, ProviderSource, VERSION};
+pub use provider::ProviderInfo;
 pub use policy::{Policy, PolicyDecision, PolicyRequest};
 pub use provider_archive::ProviderArchive;
 /// The wire types and claims code (re-exported from `wasmhost-protocol`).

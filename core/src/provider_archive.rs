@@ -128,23 +128,33 @@ impl ProviderArchive {
         self.binary_for(&native_target())
     }
 
-    /// Writes this machine's binary to `dir/{public_key}-{target}.bin` with mode 0755 (the archive
-    /// stores mode 0) through a temporary file and a rename, and returns its path.
+    /// Writes this machine's binary to `dir/{public_key}-{target}.bin` (see [`write_executable`])
+    /// and returns its path.
     pub fn extract_native(&self, dir: &Path) -> Result<PathBuf> {
-        let target = native_target();
-        let binary = self.binary_for(&target)?;
-        std::fs::create_dir_all(dir).map_err(|e| io_error("create", dir, e))?;
-        let path = dir.join(format!("{}-{target}.bin", self.public_key()));
-        let tmp = dir.join(format!(".{}-{}.tmp", self.public_key(), uuid::Uuid::new_v4().simple()));
-        std::fs::write(&tmp, binary).map_err(|e| io_error("write", &tmp, e))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755)).map_err(|e| io_error("chmod", &tmp, e))?;
-        }
-        std::fs::rename(&tmp, &path).map_err(|e| io_error("rename", &path, e))?;
+        let path = dir.join(format!("{}-{}.bin", self.public_key(), native_target()));
+        write_executable(&path, self.native_binary()?)?;
         Ok(path)
     }
+}
+
+/// Writes `binary` to `path` with mode 0755 (archives store mode 0) through a temporary file and
+/// a rename, so a process never runs a half-written file; a file already holding the same bytes
+/// is left alone (a running provider keeps its binary).
+pub fn write_executable(path: &Path, binary: &[u8]) -> Result<()> {
+    if std::fs::read(path).is_ok_and(|existing| existing == binary) {
+        return Ok(());
+    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| io_error("create", dir, e))?;
+    let tmp = dir.join(format!(".{}.tmp", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&tmp, binary).map_err(|e| io_error("write", &tmp, e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755)).map_err(|e| io_error("chmod", &tmp, e))?;
+    }
+    std::fs::rename(&tmp, path).map_err(|e| io_error("rename", path, e))?;
+    Ok(())
 }
 
 /// What `wasmhost par create` signs into `claims.jwt`.

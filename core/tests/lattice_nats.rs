@@ -204,10 +204,10 @@ async fn the_control_interface_answers_a_plain_nats_client() {
     assert!(ack(&request(&client, subjects::host_command(&p, eu.id(), "sa"), sa).await).accepted);
     eventually("echo stopped", || eu.actors().is_empty()).await;
 
-    // Providers are not supported yet: a clear failure ack.
-    let lp = r#"{"provider_ref":"wasmcloud.azurecr.io/httpserver:0.16.0","link_name":"default","host_id":"x"}"#;
-    let reply = ack(&request(&client, subjects::host_command(&p, eu.id(), "lp"), lp).await);
-    assert_eq!((reply.accepted, reply.error.as_str()), (false, "capability providers are not supported by this host yet"));
+    // Stopping a provider that does not run here: a failure ack that says so (providers: core/tests/providers.rs).
+    let sp = r#"{"provider_ref":"VAG3QITQQ2ODAOWB5TTQSDJ53XK3SHBEIFNK4AYJ5RKAX2UNSCAPHA5M","link_name":"default"}"#;
+    let reply = ack(&request(&client, subjects::host_command(&p, eu.id(), "sp"), sp).await);
+    assert!(!reply.accepted && reply.error.contains("is not running on this host"), "{reply:?}");
 
     // Registry credentials are accepted (fire-and-forget for clients; acked when asked).
     let creds = r#"{"localhost:5000":{"registryType":"oci","username":"u","password":"p"}}"#;

@@ -8,6 +8,7 @@
 
 pub(crate) mod nats;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -40,8 +41,9 @@ pub trait LatticeTransport: Send + Sync + 'static {
     /// Removes a link definition from the lattice.
     async fn delete_link(&self, link: &LinkDefinition) -> Result<()>;
 
-    /// Shares the claims of an actor started here.
-    async fn put_claims(&self, claims: &ActorClaims) -> Result<()>;
+    /// Shares the claims of an actor or provider started here: the flat `get.claims` map of
+    /// LATTICE.md §1.5, `sub` being its public key.
+    async fn put_claims(&self, claims: HashMap<String, String>) -> Result<()>;
 
     /// Records that `image_ref` holds the actor `public_key` (the lattice's refmap).
     async fn put_refmap(&self, image_ref: &str, public_key: &str) -> Result<()> {
@@ -49,6 +51,21 @@ pub trait LatticeTransport: Send + Sync + 'static {
         Ok(())
     }
 
+    /// Asks a provider process for its health (LATTICE.md §4.4). `Ok` when it answered within
+    /// `timeout`: any reply counts as healthy.
+    async fn provider_health(&self, public_key: &str, link_name: &str, timeout: Duration) -> Result<()>;
+
+    /// Asks the provider instance that `host_id` runs to shut down (LATTICE.md §4.5); `Ok` when it
+    /// acknowledged within `timeout`.
+    async fn provider_shutdown(&self, public_key: &str, link_name: &str, host_id: &str, timeout: Duration) -> Result<()>;
+
     /// Flushes and disconnects; called once when the host stops.
     async fn shutdown(&self);
+}
+
+/// The `get.claims` map of an actor (§1.5) plus the v0.60 `contract_id` (empty for actors).
+pub(crate) fn actor_claims_map(claims: &ActorClaims) -> HashMap<String, String> {
+    let mut map = claims.claims_map();
+    map.insert("contract_id".into(), String::new());
+    map
 }

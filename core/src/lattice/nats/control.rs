@@ -10,7 +10,7 @@ use async_nats::{Client, Message};
 use futures::stream::{self, StreamExt};
 use tokio::task::JoinHandle;
 use wasmhost_protocol::ctl::{
-    self, ActorAuctionAck, ActorAuctionRequest, CtlOperationAck, GetClaimsResponse, HostPing, LinkDefinitionList, ProviderAuctionRequest,
+    self, ActorAuctionAck, ActorAuctionRequest, CtlOperationAck, GetClaimsResponse, HostPing, LinkDefinitionList, ProviderAuctionAck, ProviderAuctionRequest,
     RegistryCredentialMap, RemoveLinkDefinitionRequest, ScaleActorCommand, StartActorCommand, StartProviderCommand, StopActorCommand,
     StopHostCommand, StopProviderCommand, UpdateActorCommand,
 };
@@ -20,12 +20,11 @@ use wasmhost_protocol::subjects::{self, CommandVerb, CtlRequestKind};
 use super::state::LatticeState;
 use super::transport_error;
 use crate::host::{ActorSource, Host, HostInner};
+use crate::provider::ALREADY_RUNNING;
 use crate::Result;
 
 /// Wrong host id in a `get.{host}.inv` or `scale` subject or body.
 const WRONG_HOST: &str = "Command received by incorrect host and could not be processed";
-/// Our answer to `lp`/`sp` until the host runs capability providers.
-pub(crate) const NO_PROVIDERS: &str = "capability providers are not supported by this host yet";
 /// Delay between acking `stop` and stopping, so the ack leaves first (as the OTP host).
 const STOP_DELAY: Duration = Duration::from_millis(100);
 
@@ -121,11 +120,17 @@ pub(crate) async fn handle(host: &Host, state: &LatticeState, p: &str, message: 
             Some(ctl::to_json(&ActorAuctionAck { actor_ref: req.actor_ref, constraints: req.constraints, host_id: host.id().to_string() }))
         }
         CtlRequestKind::AuctionProvider => {
-            // Validated for the failure ack, but this host never qualifies: it cannot run providers yet.
-            match ctl::from_json::<ProviderAuctionRequest>(body) {
-                Ok(_) => None,
-                Err(_) => fail("Invalid JSON request to auction provider"),
+            let Ok(req) = ctl::from_json::<ProviderAuctionRequest>(body) else { return fail("Invalid JSON request to auction provider") };
+            // A host qualifies when it has the labels and does not run that provider+link name yet.
+            if !satisfies(host.labels(), &req.constraints) || host.provider_running(&req.provider_ref, &req.link_name) {
+                return None;
             }
+            Some(ctl::to_json(&ProviderAuctionAck {
+                provider_ref: req.provider_ref,
+                link_name: req.link_name,
+                constraints: req.constraints,
+                host_id: host.id().to_string(),
+            }))
         }
         CtlRequestKind::RegistriesPut => {
             let Ok(map) = ctl::from_json::<RegistryCredentialMap>(body) else { return fail("Failed to update registry credential map") };
@@ -195,20 +200,34 @@ async fn command(host: &Host, target: &str, verb: CommandVerb, body: &[u8]) -> O
                 Err(e) => fail(format!("Unable to perform live update: {e}")),
             }
         }
-        CommandVerb::Lp => match ctl::from_json::<StartProviderCommand>(body) {
-            Ok(cmd) => {
+        CommandVerb::Lp => {
+            let Ok(cmd) = ctl::from_json::<StartProviderCommand>(body) else { return fail("Improperly formed start provider command JSON") };
+            if cmd.link_name.is_empty() {
+                return fail("Improperly formed start provider command JSON: link_name must not be empty");
+            }
+            if host.provider_running(&cmd.provider_ref, &cmd.link_name) {
                 host.inner.events.publish(
                     wasmhost_protocol::events::PROVIDER_START_FAILED,
-                    serde_json::json!({"provider_ref": cmd.provider_ref, "link_name": cmd.link_name, "error": NO_PROVIDERS}),
+                    serde_json::json!({"provider_ref": cmd.provider_ref, "link_name": cmd.link_name, "error": ALREADY_RUNNING}),
                 );
-                fail(NO_PROVIDERS)
+                return fail(ALREADY_RUNNING);
             }
-            Err(_) => fail("Improperly formed start provider command JSON"),
-        },
-        CommandVerb::Sp => match ctl::from_json::<StopProviderCommand>(body) {
-            Ok(_) => fail(NO_PROVIDERS),
-            Err(_) => fail("Invalid JSON request for stop provider"),
-        },
+            let host = host.clone();
+            // Acked at once; the outcome arrives as provider_started / provider_start_failed.
+            tokio::spawn(async move {
+                let source = ActorSource::parse(&cmd.provider_ref);
+                let _ = host.start_provider(source, &cmd.link_name, cmd.configuration, cmd.annotations.unwrap_or_default()).await;
+            });
+            ack()
+        }
+        CommandVerb::Sp => {
+            let Ok(cmd) = ctl::from_json::<StopProviderCommand>(body) else { return fail("Invalid JSON request for stop provider") };
+            // Acked after the provider is gone, as the OTP host does.
+            match host.stop_provider(&cmd.provider_ref, &cmd.link_name).await {
+                Ok(()) => ack(),
+                Err(e) => fail(format!("Invalid request to stop provider: {}", e.message())),
+            }
+        }
         CommandVerb::Stop => {
             // Every field is optional; an unreadable body is still an error.
             let cmd = if body.iter().all(u8::is_ascii_whitespace) { Ok(StopHostCommand::default()) } else { ctl::from_json::<StopHostCommand>(body) };
@@ -259,18 +278,11 @@ fn ping_reply(host: &Host) -> HostPing {
 fn claims_reply(host: &Host, state: &LatticeState) -> GetClaimsResponse {
     let mut all = state.claims.read().clone();
     for claims in host.claims() {
-        all.entry(claims.public_key().to_string()).or_insert_with(|| lattice_claims_map(&claims));
+        all.entry(claims.public_key().to_string()).or_insert_with(|| crate::lattice::actor_claims_map(&claims));
     }
     let mut claims: Vec<_> = all.into_values().collect();
     claims.sort_by(|a, b| a.get("sub").cmp(&b.get("sub")));
     GetClaimsResponse { claims }
-}
-
-/// The stored claims map: §1.5 plus the v0.60 `contract_id` (empty for actors).
-pub(crate) fn lattice_claims_map(claims: &wasmhost_protocol::claims::ActorClaims) -> HashMap<String, String> {
-    let mut map = claims.claims_map();
-    map.insert("contract_id".into(), String::new());
-    map
 }
 
 #[cfg(test)]

@@ -8,8 +8,6 @@
 //! * links, claims and call aliases written to the bucket by anyone (other hosts, newer clients
 //!   writing it directly) update this host; only the host that handled a change publishes its
 //!   `linkdef_set`/`linkdef_deleted` event and pushes it to the provider, as v0.59 does;
-//! * capability providers do not run in this host yet: `lp`/`sp` get a failure ack and
-//!   `auction.provider` is never answered (malformed requests still get a failure ack).
 
 mod chunking;
 mod connect;
@@ -20,6 +18,7 @@ mod rpc_client;
 pub(crate) mod rpc_server;
 mod state;
 
+use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
@@ -28,7 +27,6 @@ use async_nats::Client;
 use parking_lot::Mutex;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
-use wasmhost_protocol::claims::ActorClaims;
 use wasmhost_protocol::events::CloudEvent;
 use wasmhost_protocol::rpc::{Invocation, InvocationResponse, LinkDefinition};
 use wasmhost_protocol::subjects;
@@ -139,6 +137,15 @@ impl NatsTransport {
         }
     }
 
+    /// A request on the RPC connection (where providers listen) with its own timeout.
+    async fn request(&self, subject: String, body: Vec<u8>, timeout: Duration) -> Result<async_nats::Message> {
+        match tokio::time::timeout(timeout, self.rpc.request(subject.clone(), body.into())).await {
+            Ok(Ok(reply)) => Ok(reply),
+            Ok(Err(e)) => Err(transport_error(format!("request to {subject} failed: {e}"))),
+            Err(_) => Err(Error::new(ErrorKind::Timeout, format!("no reply on {subject} within {timeout:?}"))),
+        }
+    }
+
     async fn wait_for_catch_up(&self, mut synced: oneshot::Receiver<()>) {
         let started = Instant::now();
         loop {
@@ -157,6 +164,15 @@ impl NatsTransport {
             let _ = tokio::time::timeout(SHUTDOWN_WAIT, client.flush()).await;
         }
     }
+}
+
+/// The OTP host's health request: msgpack `{"placeholder": true}` (§4.4; providers ignore it).
+fn health_request_body() -> Vec<u8> {
+    #[derive(serde::Serialize)]
+    struct HealthRequest {
+        placeholder: bool,
+    }
+    rmp_serde::to_vec_named(&HealthRequest { placeholder: true }).expect("a one-field map always encodes")
 }
 
 impl Drop for NatsTransport {
@@ -206,11 +222,11 @@ impl LatticeTransport for NatsTransport {
     }
 
     /// Known here at once; written to the bucket in the background, retried until NATS answers.
-    async fn put_claims(&self, claims: &ActorClaims) -> Result<()> {
-        let map = control::lattice_claims_map(claims);
-        self.state.claims.write().insert(claims.public_key().to_string(), map.clone());
+    async fn put_claims(&self, map: HashMap<String, String>) -> Result<()> {
+        let public_key = map.get("sub").cloned().unwrap_or_default();
+        self.state.claims.write().insert(public_key.clone(), map.clone());
         let data = self.data.clone();
-        self.spawn_write(format!("claims of {}", claims.public_key()), move || {
+        self.spawn_write(format!("claims of {public_key}"), move || {
             let (data, map) = (data.clone(), map.clone());
             async move { data.put_claims(&map).await }
         });
@@ -226,6 +242,17 @@ impl LatticeTransport for NatsTransport {
             async move { data.put_refmap(&image_ref, &public_key).await }
         });
         Ok(())
+    }
+
+    async fn provider_health(&self, public_key: &str, link_name: &str, timeout: Duration) -> Result<()> {
+        let subject = subjects::provider_health(&self.lattice, public_key, link_name);
+        self.request(subject, health_request_body(), timeout).await.map(|_| ())
+    }
+
+    async fn provider_shutdown(&self, public_key: &str, link_name: &str, host_id: &str, timeout: Duration) -> Result<()> {
+        let subject = subjects::provider_shutdown(&self.lattice, public_key, link_name);
+        let body = serde_json::json!({ "host_id": host_id }).to_string();
+        self.request(subject, body.into_bytes(), timeout).await.map(|_| ())
     }
 
     async fn shutdown(&self) {

@@ -1,0 +1,147 @@
+//! Keeps one provider running: detects an exit at once, restarts with backoff, checks health, and
+//! stops it gracefully (shutdown request, grace period, kill) when asked.
+
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use tokio::sync::oneshot;
+use wasmhost_protocol::events::{HEALTH_CHECK_FAILED, HEALTH_CHECK_PASSED, PROVIDER_START_FAILED, PROVIDER_STOPPED};
+
+use super::process::{kill_group, ProviderProcess};
+use super::{launch, RunningProvider};
+use crate::host::HostInner;
+use crate::Result;
+
+/// First pause before a restart; doubles on every quick crash up to [`RESTART_MAX`].
+const RESTART_MIN: Duration = Duration::from_secs(1);
+const RESTART_MAX: Duration = Duration::from_secs(30);
+/// A process that ran this long was healthy enough: its next crash restarts after [`RESTART_MIN`].
+const STABLE_RUN: Duration = Duration::from_secs(30);
+/// How long the shutdown request waits for the provider's `shutting down` (as the OTP host).
+const SHUTDOWN_REPLY_WAIT: Duration = Duration::from_secs(2);
+
+/// Runs until `stop` fires (graceful stop) or the host is gone.
+pub(crate) async fn supervise(host: Weak<HostInner>, provider: Arc<RunningProvider>, mut process: ProviderProcess, mut stop: oneshot::Receiver<()>) {
+    let mut backoff = RESTART_MIN;
+    loop {
+        let started = Instant::now();
+        let health = tokio::spawn(check_health(host.clone(), provider.clone()));
+        let exit = tokio::select! {
+            status = process.child.wait() => Some(status),
+            _ = &mut stop => None,
+        };
+        health.abort();
+        let Some(status) = exit else {
+            stop_gracefully(&host, &provider, process).await;
+            provider.publish_stopped(&host, "normal");
+            return;
+        };
+        // Whatever the provider left behind in its group goes with it.
+        kill_group(process.pid);
+        let reason = match status {
+            Ok(status) => format!("process exited unexpectedly ({status})"),
+            Err(e) => format!("process lost: {e}"),
+        };
+        tracing::warn!(provider = %provider.public_key, link_name = %provider.link_name, %reason, "provider stopped; restarting it");
+        provider.set_stopped();
+        provider.publish_stopped(&host, &reason);
+        if started.elapsed() >= STABLE_RUN {
+            backoff = RESTART_MIN;
+        }
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(backoff) => {}
+                _ = &mut stop => return,
+            }
+            backoff = (backoff * 2).min(RESTART_MAX);
+            match respawn(&host, &provider).await {
+                Ok(Some(next)) => {
+                    process = next;
+                    break;
+                }
+                Ok(None) => return,
+                Err(e) => {
+                    tracing::warn!(provider = %provider.public_key, error = %e, "provider restart failed; retrying");
+                    if let Some(inner) = host.upgrade() {
+                        inner.events.publish(
+                            PROVIDER_START_FAILED,
+                            json!({"provider_ref": provider.image_ref, "link_name": provider.link_name, "error": e.to_string()}),
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A new process with the links known now. `None` when the host is gone or stopping.
+async fn respawn(host: &Weak<HostInner>, provider: &Arc<RunningProvider>) -> Result<Option<ProviderProcess>> {
+    let Some(inner) = host.upgrade().filter(|i| !i.stopped.load(std::sync::atomic::Ordering::Acquire)) else { return Ok(None) };
+    let instance_id = uuid::Uuid::new_v4().to_string();
+    let data = launch::host_data(&inner, provider, &instance_id)?;
+    let process = ProviderProcess::spawn(&provider.binary, &data).await?;
+    provider.set_running(instance_id, process.pid);
+    provider.publish_started(&inner);
+    Ok(Some(process))
+}
+
+/// Shutdown request for this host's instance, a grace period to exit, then SIGKILL to the group.
+async fn stop_gracefully(host: &Weak<HostInner>, provider: &RunningProvider, mut process: ProviderProcess) {
+    let (transport, grace) = match host.upgrade() {
+        Some(inner) => (inner.lattice.read().clone(), inner.config.provider_shutdown_delay),
+        None => (None, Duration::ZERO),
+    };
+    let host_id = host.upgrade().map(|i| i.id.clone()).unwrap_or_default();
+    if let Some(transport) = transport {
+        if let Err(e) = transport.provider_shutdown(&provider.public_key, &provider.link_name, &host_id, SHUTDOWN_REPLY_WAIT).await {
+            tracing::info!(provider = %provider.public_key, error = %e, "provider did not acknowledge its shutdown request; killing it");
+        }
+    }
+    let exited = tokio::time::timeout(grace, process.child.wait()).await.is_ok();
+    kill_group(process.pid);
+    if !exited {
+        let _ = process.child.wait().await;
+    }
+    provider.set_stopped();
+}
+
+/// First check after the configured delay, then periodically; events only on a change of state
+/// (a new process starts unhealthy, so its first answer publishes `health_check_passed`).
+async fn check_health(host: Weak<HostInner>, provider: Arc<RunningProvider>) {
+    let Some((delay, interval)) = host.upgrade().map(|i| (i.config.provider_health_check_delay, i.config.provider_health_check_interval)) else { return };
+    tokio::time::sleep(delay).await;
+    loop {
+        let Some(inner) = host.upgrade() else { return };
+        let transport = inner.lattice.read().clone();
+        let timeout = inner.config.rpc_timeout;
+        drop(inner);
+        let healthy = match transport {
+            Some(transport) => transport.provider_health(&provider.public_key, &provider.link_name, timeout).await.is_ok(),
+            None => false,
+        };
+        if provider.set_healthy(healthy) != healthy {
+            let Some(inner) = host.upgrade() else { return };
+            let kind = if healthy { HEALTH_CHECK_PASSED } else { HEALTH_CHECK_FAILED };
+            inner.events.publish(kind, json!({"public_key": provider.public_key, "link_name": provider.link_name}));
+        }
+        tokio::time::sleep(interval).await;
+    }
+}
+
+impl RunningProvider {
+    fn publish_stopped(&self, host: &Weak<HostInner>, reason: &str) {
+        if let Some(inner) = host.upgrade() {
+            inner.events.publish(
+                PROVIDER_STOPPED,
+                json!({
+                    "public_key": self.public_key,
+                    "link_name": self.link_name,
+                    "contract_id": self.contract_id,
+                    "instance_id": self.status.lock().instance_id,
+                    "reason": reason,
+                }),
+            );
+        }
+    }
+}
