@@ -22,7 +22,11 @@ fn transport(what: String) -> ProviderError {
 
 impl ChunkStore {
     pub(crate) fn new(client: async_nats::Client, lattice: &str) -> Self {
-        ChunkStore { js: jetstream::new(client), bucket: lattice.to_string(), store: OnceCell::new() }
+        ChunkStore {
+            js: jetstream::new(client),
+            bucket: lattice.to_string(),
+            store: OnceCell::new(),
+        }
     }
 
     async fn store(&self) -> Result<&ObjectStore, ProviderError> {
@@ -31,15 +35,19 @@ impl ChunkStore {
                 if let Ok(store) = self.js.get_object_store(&self.bucket).await {
                     return Ok(store);
                 }
-                let config = jetstream::object_store::Config { bucket: self.bucket.clone(), ..Default::default() };
+                let config = jetstream::object_store::Config {
+                    bucket: self.bucket.clone(),
+                    ..Default::default()
+                };
                 match self.js.create_object_store(config).await {
                     Ok(store) => Ok(store),
                     // Someone else created it between our two requests.
-                    Err(create) => self
-                        .js
-                        .get_object_store(&self.bucket)
-                        .await
-                        .map_err(|_| transport(format!("cannot open object store `{}`: {create}", self.bucket))),
+                    Err(create) => self.js.get_object_store(&self.bucket).await.map_err(|_| {
+                        transport(format!(
+                            "cannot open object store `{}`: {create}",
+                            self.bucket
+                        ))
+                    }),
                 }
             })
             .await
@@ -59,8 +67,10 @@ impl ChunkStore {
     /// Reads object `name` whole, then deletes it.
     pub(crate) async fn take(&self, name: &str) -> Result<Vec<u8>, ProviderError> {
         let store = self.store().await?;
-        let mut object =
-            store.get(name).await.map_err(|e| transport(format!("cannot fetch chunked payload `{name}`: {e}")))?;
+        let mut object = store
+            .get(name)
+            .await
+            .map_err(|e| transport(format!("cannot fetch chunked payload `{name}`: {e}")))?;
         let mut bytes = Vec::new();
         object
             .read_to_end(&mut bytes)

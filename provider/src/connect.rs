@@ -31,7 +31,9 @@ pub(crate) async fn connect(host_data: &HostData) -> Result<Client, ProviderErro
         .name(format!("provider {}", host_data.provider_key))
         .retry_on_initial_connect()
         .max_reconnects(None)
-        .reconnect_delay_callback(|attempts| Duration::from_millis(250 * attempts.min(16) as u64).min(MAX_RECONNECT_DELAY))
+        .reconnect_delay_callback(|attempts| {
+            Duration::from_millis(250 * attempts.min(16) as u64).min(MAX_RECONNECT_DELAY)
+        })
         .event_callback({
             let url = url.clone();
             move |event| {
@@ -39,7 +41,9 @@ pub(crate) async fn connect(host_data: &HostData) -> Result<Client, ProviderErro
                 async move {
                     match event {
                         Event::Connected => tracing::info!(%url, "connected to NATS"),
-                        Event::Disconnected => tracing::warn!(%url, "disconnected from NATS; reconnecting"),
+                        Event::Disconnected => {
+                            tracing::warn!(%url, "disconnected from NATS; reconnecting")
+                        }
                         other => tracing::debug!(%url, event = %other, "NATS connection event"),
                     }
                 }
@@ -48,9 +52,10 @@ pub(crate) async fn connect(host_data: &HostData) -> Result<Client, ProviderErro
     let jwt = host_data.lattice_rpc_user_jwt.trim();
     let seed = host_data.lattice_rpc_user_seed.trim();
     if !jwt.is_empty() && !seed.is_empty() {
-        let key = std::sync::Arc::new(
-            KeyPair::from_seed(seed).map_err(|e| ProviderError::HostData(format!("invalid lattice_rpc_user_seed: {e}")))?,
-        );
+        let key =
+            std::sync::Arc::new(KeyPair::from_seed(seed).map_err(|e| {
+                ProviderError::HostData(format!("invalid lattice_rpc_user_seed: {e}"))
+            })?);
         options = options.jwt(jwt.to_string(), move |nonce| {
             let key = key.clone();
             async move { key.sign(&nonce).map_err(async_nats::AuthError::new) }
@@ -68,7 +73,12 @@ mod tests {
 
     #[test]
     fn urls_get_a_scheme() {
-        let url = |u: &str| nats_url(&HostData { lattice_rpc_url: u.into(), ..Default::default() });
+        let url = |u: &str| {
+            nats_url(&HostData {
+                lattice_rpc_url: u.into(),
+                ..Default::default()
+            })
+        };
         assert_eq!(url("127.0.0.1:4222"), "nats://127.0.0.1:4222");
         assert_eq!(url("tls://nats.example:4222"), "tls://nats.example:4222");
         assert_eq!(url(""), DEFAULT_URL);

@@ -20,12 +20,18 @@ pub struct HealthCheckResponse {
 impl HealthCheckResponse {
     /// `{healthy: true}`.
     pub fn healthy() -> Self {
-        HealthCheckResponse { healthy: true, message: None }
+        HealthCheckResponse {
+            healthy: true,
+            message: None,
+        }
     }
 
     /// `{healthy: false, message}`.
     pub fn unhealthy(message: impl Into<String>) -> Self {
-        HealthCheckResponse { healthy: false, message: Some(message.into()) }
+        HealthCheckResponse {
+            healthy: false,
+            message: Some(message.into()),
+        }
     }
 }
 
@@ -54,7 +60,11 @@ pub trait ProviderHandler: Send + Sync + 'static {
     /// HostData, and then for each `linkdefs.put`). `Ok(true)` accepts it: the actor may
     /// call from now on. `Ok(false)` or `Err` refuses it (logged; the actor stays unlinked).
     /// A second put for an actor that is already linked never reaches this method.
-    async fn put_link(&self, provider: &Provider, link: &LinkDefinition) -> Result<bool, ProviderError> {
+    async fn put_link(
+        &self,
+        provider: &Provider,
+        link: &LinkDefinition,
+    ) -> Result<bool, ProviderError> {
         let _ = (provider, link);
         Ok(true)
     }
@@ -66,7 +76,12 @@ pub trait ProviderHandler: Send + Sync + 'static {
 
     /// Handles `operation` with payload `msg` from a linked actor; the returned bytes are
     /// the reply payload, an error's `Display` text the reply's `error`.
-    async fn dispatch(&self, ctx: &Context, operation: &str, msg: Vec<u8>) -> Result<Vec<u8>, ProviderError>;
+    async fn dispatch(
+        &self,
+        ctx: &Context,
+        operation: &str,
+        msg: Vec<u8>,
+    ) -> Result<Vec<u8>, ProviderError>;
 
     /// Answers the host's periodic health check. Healthy by default.
     async fn health(&self) -> HealthCheckResponse {

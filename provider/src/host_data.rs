@@ -26,7 +26,11 @@ mod tests {
 
     #[test]
     fn reads_the_line_a_host_writes() {
-        let hd = HostData { host_id: "NX".into(), lattice_rpc_prefix: "lat".into(), ..Default::default() };
+        let hd = HostData {
+            host_id: "NX".into(),
+            lattice_rpc_prefix: "lat".into(),
+            ..Default::default()
+        };
         let input = format!("{}more input that stays unread", hd.to_stdin_line());
         let mut reader = std::io::Cursor::new(input.into_bytes());
         assert_eq!(read_host_data(&mut reader).unwrap(), hd);
@@ -36,7 +40,10 @@ mod tests {
     fn missing_or_garbled_lines_are_clear_errors() {
         for input in ["", "\n", "not base64!\n", "WzEsMl0=\n"] {
             let err = read_host_data(&mut std::io::Cursor::new(input.as_bytes())).unwrap_err();
-            assert!(matches!(err, ProviderError::HostData(_)), "{input:?}: {err}");
+            assert!(
+                matches!(err, ProviderError::HostData(_)),
+                "{input:?}: {err}"
+            );
             assert!(err.to_string().starts_with("invalid host data"), "{err}");
         }
     }

@@ -58,7 +58,9 @@ pub use provider::Provider;
 pub use serve::{provider_main, run, serve, StopReason};
 /// The wire types this SDK speaks (re-exported so providers need no second dependency).
 pub use wasmhost_protocol as protocol;
-pub use wasmhost_protocol::{HostData, Invocation, InvocationResponse, LinkDefinition, WasmCloudEntity};
+pub use wasmhost_protocol::{
+    HostData, Invocation, InvocationResponse, LinkDefinition, WasmCloudEntity,
+};
 
 /// Payloads larger than this travel through the object store (wasmbus-rpc 0.11).
 pub const CHUNK_THRESHOLD: usize = 900 * 1024;

@@ -20,7 +20,11 @@ pub(crate) fn decode_link(payload: &[u8]) -> Option<LinkDefinition> {
 }
 
 /// Offers `link` to the handler unless its actor is linked already; remembers it on `Ok(true)`.
-pub(crate) async fn put_link(provider: &Provider, handler: &dyn ProviderHandler, link: LinkDefinition) {
+pub(crate) async fn put_link(
+    provider: &Provider,
+    handler: &dyn ProviderHandler,
+    link: LinkDefinition,
+) {
     if provider.is_linked(&link.actor_id) {
         tracing::info!(actor = %link.actor_id, "Ignoring duplicate link put");
         return;
@@ -31,12 +35,18 @@ pub(crate) async fn put_link(provider: &Provider, handler: &dyn ProviderHandler,
             provider.remember_link(link);
         }
         Ok(false) => tracing::warn!(actor = %link.actor_id, "put_link refused the link"),
-        Err(e) => tracing::error!(actor = %link.actor_id, error = %e, "put_link failed; the actor stays unlinked"),
+        Err(e) => {
+            tracing::error!(actor = %link.actor_id, error = %e, "put_link failed; the actor stays unlinked")
+        }
     }
 }
 
 /// Forgets the link of `link.actor_id` and tells the handler.
-pub(crate) async fn delete_link(provider: &Provider, handler: &dyn ProviderHandler, link: &LinkDefinition) {
+pub(crate) async fn delete_link(
+    provider: &Provider,
+    handler: &dyn ProviderHandler,
+    link: &LinkDefinition,
+) {
     provider.forget_link(&link.actor_id);
     handler.delete_link(&link.actor_id).await;
     tracing::info!(actor = %link.actor_id, "link deleted");
@@ -48,7 +58,11 @@ mod tests {
 
     #[test]
     fn msgpack_and_json_links_decode() {
-        let link = LinkDefinition { actor_id: "MA".into(), provider_id: "VP".into(), ..Default::default() };
+        let link = LinkDefinition {
+            actor_id: "MA".into(),
+            provider_id: "VP".into(),
+            ..Default::default()
+        };
         assert_eq!(decode_link(&link.encode()), Some(link.clone()));
         assert_eq!(decode_link(&link.to_json()), Some(link));
         assert_eq!(decode_link(b"\xc1garbage"), None);

@@ -10,8 +10,15 @@ use wasmhost_protocol::HostData;
 pub fn init_logging(host_data: &HostData) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let structured = host_data.structured_logging || host_data.enable_structured_logging == Some(true);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let structured =
+        host_data.structured_logging || host_data.enable_structured_logging == Some(true);
     // A second init (tests, embedders) keeps the first subscriber.
-    let _ = if structured { builder.json().try_init() } else { builder.with_ansi(false).try_init() };
+    let _ = if structured {
+        builder.json().try_init()
+    } else {
+        builder.with_ansi(false).try_init()
+    };
 }

@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use wasmhost_protocol::nkeys::KeyPair;
 use wasmhost_protocol::subjects::actor_rpc;
-use wasmhost_protocol::{HostData, Invocation, InvocationResponse, LinkDefinition, WasmCloudEntity};
+use wasmhost_protocol::{
+    HostData, Invocation, InvocationResponse, LinkDefinition, WasmCloudEntity,
+};
 
 /// Extra time wasmbus-rpc allows a call whose payload it chunked.
 const CHUNK_EXTRA_TIME: Duration = Duration::from_secs(13);
@@ -103,7 +105,12 @@ impl Provider {
 
     /// The timeout of calls to actors: HostData's `default_rpc_timeout_ms`, else 2000 ms.
     pub fn rpc_timeout(&self) -> Duration {
-        Duration::from_millis(self.inner.host_data.default_rpc_timeout_ms.unwrap_or(DEFAULT_RPC_TIMEOUT_MS))
+        Duration::from_millis(
+            self.inner
+                .host_data
+                .default_rpc_timeout_ms
+                .unwrap_or(DEFAULT_RPC_TIMEOUT_MS),
+        )
     }
 
     /// Calls `operation` on actor `actor_id` with `payload` and returns its reply payload.
@@ -114,13 +121,18 @@ impl Provider {
     /// [`ProviderError::NoResponders`] (the actor runs nowhere), [`ProviderError::Remote`]
     /// (the reply's `error`), [`ProviderError::Invalid`] (an undecodable reply), or
     /// [`ProviderError::Transport`].
-    pub async fn call_actor(&self, actor_id: &str, operation: &str, payload: Vec<u8>) -> Result<Vec<u8>, ProviderError> {
+    pub async fn call_actor(
+        &self,
+        actor_id: &str,
+        operation: &str,
+        payload: Vec<u8>,
+    ) -> Result<Vec<u8>, ProviderError> {
         let hd = &self.inner.host_data;
-        let signer = self
-            .inner
-            .signer
-            .as_ref()
-            .ok_or_else(|| ProviderError::Denied("cannot sign invocations: HostData has no valid invocation_seed".into()))?;
+        let signer = self.inner.signer.as_ref().ok_or_else(|| {
+            ProviderError::Denied(
+                "cannot sign invocations: HostData has no valid invocation_seed".into(),
+            )
+        })?;
         let mut inv = Invocation::new_signed(
             signer,
             self.entity(),
@@ -137,14 +149,23 @@ impl Provider {
             timeout += CHUNK_EXTRA_TIME;
         }
         let subject = actor_rpc(&hd.lattice_rpc_prefix, actor_id);
-        let request = async_nats::Request::new().payload(inv.encode().into()).timeout(Some(timeout));
-        let reply = self.inner.client.send_request(subject.clone(), request).await.map_err(|e| match e.kind() {
-            RequestErrorKind::TimedOut => {
-                ProviderError::Timeout(format!("call to {actor_id} ({operation}) timed out after {timeout:?}"))
-            }
-            RequestErrorKind::NoResponders => ProviderError::NoResponders(format!("no responders on {subject}")),
-            _ => ProviderError::Transport(format!("request on {subject} failed: {e}")),
-        })?;
+        let request = async_nats::Request::new()
+            .payload(inv.encode().into())
+            .timeout(Some(timeout));
+        let reply = self
+            .inner
+            .client
+            .send_request(subject.clone(), request)
+            .await
+            .map_err(|e| match e.kind() {
+                RequestErrorKind::TimedOut => ProviderError::Timeout(format!(
+                    "call to {actor_id} ({operation}) timed out after {timeout:?}"
+                )),
+                RequestErrorKind::NoResponders => {
+                    ProviderError::NoResponders(format!("no responders on {subject}"))
+                }
+                _ => ProviderError::Transport(format!("request on {subject} failed: {e}")),
+            })?;
         let mut response = InvocationResponse::decode(&reply.payload)?;
         if let Some(error) = response.error {
             return Err(ProviderError::Remote(error));

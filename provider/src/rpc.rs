@@ -6,7 +6,11 @@ use crate::{Context, Provider, ProviderError, ProviderHandler, CHUNK_THRESHOLD};
 use wasmhost_protocol::{Invocation, InvocationResponse};
 
 /// The reply to the raw message `payload`.
-pub(crate) async fn handle(provider: &Provider, handler: &dyn ProviderHandler, payload: &[u8]) -> InvocationResponse {
+pub(crate) async fn handle(
+    provider: &Provider,
+    handler: &dyn ProviderHandler,
+    payload: &[u8],
+) -> InvocationResponse {
     let inv = match Invocation::decode(payload) {
         Ok(inv) => inv,
         Err(e) => {
@@ -28,21 +32,26 @@ pub(crate) async fn handle(provider: &Provider, handler: &dyn ProviderHandler, p
     }
 }
 
-async fn invoke(provider: &Provider, handler: &dyn ProviderHandler, mut inv: Invocation) -> Result<Vec<u8>, ProviderError> {
+async fn invoke(
+    provider: &Provider,
+    handler: &dyn ProviderHandler,
+    mut inv: Invocation,
+) -> Result<Vec<u8>, ProviderError> {
     if inv.is_chunked() {
         inv.msg = provider.chunks().take(&inv.id).await?;
     }
     let hd = provider.host_data();
-    inv.validate(&hd.cluster_issuers).map_err(|e| ProviderError::Denied(e.to_string()))?;
+    inv.validate(&hd.cluster_issuers)
+        .map_err(|e| ProviderError::Denied(e.to_string()))?;
     if inv.target.public_key != hd.provider_key {
         return Err(ProviderError::Denied(format!(
             "target key mismatch: {} != {}",
             inv.target.public_key, hd.provider_key
         )));
     }
-    let link = provider
-        .link(&inv.origin.public_key)
-        .ok_or_else(|| ProviderError::Denied(format!("unlinked actor: '{}'", inv.origin.public_key)))?;
+    let link = provider.link(&inv.origin.public_key).ok_or_else(|| {
+        ProviderError::Denied(format!("unlinked actor: '{}'", inv.origin.public_key))
+    })?;
     let ctx = Context {
         actor: inv.origin.public_key.clone(),
         origin: inv.origin,
@@ -54,10 +63,17 @@ async fn invoke(provider: &Provider, handler: &dyn ProviderHandler, mut inv: Inv
 }
 
 /// A success reply; payloads above the threshold go to the object store as `{id}-r`.
-async fn reply(provider: &Provider, id: &str, msg: Vec<u8>) -> Result<InvocationResponse, ProviderError> {
+async fn reply(
+    provider: &Provider,
+    id: &str,
+    msg: Vec<u8>,
+) -> Result<InvocationResponse, ProviderError> {
     let mut response = InvocationResponse::success(id, msg);
     if response.msg.len() > CHUNK_THRESHOLD {
-        provider.chunks().put(&format!("{id}-r"), &response.msg).await?;
+        provider
+            .chunks()
+            .put(&format!("{id}-r"), &response.msg)
+            .await?;
         response.msg = Vec::new();
     }
     Ok(response)

@@ -2,7 +2,9 @@
 //! §4.2 subjects, serve until asked to stop, then shut down cleanly.
 
 use crate::connect::connect;
-use crate::{links, read_host_data, rpc, HealthCheckResponse, Provider, ProviderError, ProviderHandler};
+use crate::{
+    links, read_host_data, rpc, HealthCheckResponse, Provider, ProviderError, ProviderHandler,
+};
 use async_nats::{Client, Message, Subscriber};
 use futures::StreamExt;
 use serde::Deserialize;
@@ -36,7 +38,10 @@ struct ShutdownMessage {
 /// Runs a provider process: [`provider_main`]'s runtime around [`run`]. On failure prints
 /// the error to stderr and returns a failing exit code.
 pub fn provider_main<H: ProviderHandler>(contract_id: &str, handler: H) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("{contract_id} provider: cannot start the async runtime: {e}");
@@ -60,7 +65,9 @@ pub fn provider_main<H: ProviderHandler>(contract_id: &str, handler: H) -> ExitC
 /// Fails with [`ProviderError::HostData`] on a missing or garbled HostData line.
 pub async fn run<H: ProviderHandler>(contract_id: &str, handler: H) -> Result<(), ProviderError> {
     let (host_data, stdin_closed) = watch_stdin();
-    let host_data = host_data.await.unwrap_or_else(|_| Err(ProviderError::HostData("stdin reader stopped".into())))?;
+    let host_data = host_data
+        .await
+        .unwrap_or_else(|_| Err(ProviderError::HostData("stdin reader stopped".into())))?;
     crate::init_logging(&host_data);
     let stop = async move {
         tokio::select! {
@@ -68,12 +75,17 @@ pub async fn run<H: ProviderHandler>(contract_id: &str, handler: H) -> Result<()
             _ = sigterm() => tracing::info!("SIGTERM received; stopping"),
         }
     };
-    serve(host_data, contract_id, handler, stop).await.map(|_| ())
+    serve(host_data, contract_id, handler, stop)
+        .await
+        .map(|_| ())
 }
 
 /// Reads the HostData line, then waits for end of file, on a plain thread: a blocked tokio
 /// stdin read would hold up runtime shutdown.
-fn watch_stdin() -> (oneshot::Receiver<Result<HostData, ProviderError>>, oneshot::Receiver<()>) {
+fn watch_stdin() -> (
+    oneshot::Receiver<Result<HostData, ProviderError>>,
+    oneshot::Receiver<()>,
+) {
     let (data_tx, data_rx) = oneshot::channel();
     let (eof_tx, eof_rx) = oneshot::channel();
     std::thread::spawn(move || {
@@ -122,11 +134,18 @@ pub async fn serve<H: ProviderHandler>(
     for link in host_data.link_definitions.iter().cloned() {
         links::put_link(&provider, handler.as_ref(), link).await;
     }
-    let (lattice, pk, link_name) = (&host_data.lattice_rpc_prefix, &host_data.provider_key, &host_data.link_name);
+    let (lattice, pk, link_name) = (
+        &host_data.lattice_rpc_prefix,
+        &host_data.provider_key,
+        &host_data.link_name,
+    );
     let subscribe = |subject: String| {
         let client = client.clone();
         async move {
-            client.subscribe(subject.clone()).await.map_err(|e| ProviderError::Transport(format!("cannot subscribe {subject}: {e}")))
+            client
+                .subscribe(subject.clone())
+                .await
+                .map_err(|e| ProviderError::Transport(format!("cannot subscribe {subject}: {e}")))
         }
     };
     let rpc_subject = provider_rpc(lattice, pk, link_name);
@@ -138,11 +157,19 @@ pub async fn serve<H: ProviderHandler>(
     let del_sub = subscribe(provider_linkdefs_del(lattice, pk, link_name)).await?;
     let mut health_sub = subscribe(provider_health(lattice, pk, link_name)).await?;
     let mut shutdown_sub = subscribe(provider_shutdown(lattice, pk, link_name)).await?;
-    client.flush().await.map_err(|e| ProviderError::Transport(format!("cannot flush subscriptions: {e}")))?;
+    client
+        .flush()
+        .await
+        .map_err(|e| ProviderError::Transport(format!("cannot flush subscriptions: {e}")))?;
     tracing::info!(provider = %pk, %link_name, lattice = %lattice, contract = contract_id, "provider ready");
 
     // Link changes are applied one at a time, in the order they arrive.
-    let link_task = tokio::spawn(apply_links(provider.clone(), handler.clone(), put_sub, del_sub));
+    let link_task = tokio::spawn(apply_links(
+        provider.clone(),
+        handler.clone(),
+        put_sub,
+        del_sub,
+    ));
     tokio::pin!(stop);
     let reason = loop {
         tokio::select! {
@@ -183,7 +210,12 @@ pub async fn serve<H: ProviderHandler>(
     Ok(reason)
 }
 
-async fn apply_links(provider: Provider, handler: Arc<dyn ProviderHandler>, mut puts: Subscriber, mut dels: Subscriber) {
+async fn apply_links(
+    provider: Provider,
+    handler: Arc<dyn ProviderHandler>,
+    mut puts: Subscriber,
+    mut dels: Subscriber,
+) {
     loop {
         tokio::select! {
             Some(msg) = puts.next() => {

@@ -10,12 +10,20 @@ use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 use wasmhost_protocol::nkeys::KeyPair;
-use wasmhost_protocol::subjects::{provider_health, provider_linkdefs_del, provider_linkdefs_put, provider_rpc, provider_shutdown};
-use wasmhost_protocol::{HostData, Invocation, InvocationResponse, LinkDefinition, WasmCloudEntity};
+use wasmhost_protocol::subjects::{
+    provider_health, provider_linkdefs_del, provider_linkdefs_put, provider_rpc, provider_shutdown,
+};
+use wasmhost_protocol::{
+    HostData, Invocation, InvocationResponse, LinkDefinition, WasmCloudEntity,
+};
 
 /// A free TCP port on 127.0.0.1.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("bind loopback").local_addr().expect("local addr").port()
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind loopback")
+        .local_addr()
+        .expect("local addr")
+        .port()
 }
 
 /// Waits up to 15 s until something accepts connections on `127.0.0.1:port`.
@@ -47,9 +55,16 @@ impl NatsServer {
     /// one on PATH, and waits for its port.
     pub fn start() -> NatsServer {
         let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/nats-server");
-        let binary = if venv.exists() { venv } else { PathBuf::from("nats-server") };
+        let binary = if venv.exists() {
+            venv
+        } else {
+            PathBuf::from("nats-server")
+        };
         let port = free_port();
-        let store = std::env::temp_dir().join(format!("wasmhost-provider-nats-{}-{port}", std::process::id()));
+        let store = std::env::temp_dir().join(format!(
+            "wasmhost-provider-nats-{}-{port}",
+            std::process::id()
+        ));
         std::fs::create_dir_all(&store).expect("store dir");
         let child = Command::new(binary)
             .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
@@ -59,7 +74,11 @@ impl NatsServer {
             .spawn()
             .expect("nats-server must be installed (scripts/setup.sh puts it in .venv/bin)");
         wait_for_port(port);
-        NatsServer { child: Some(child), port, store }
+        NatsServer {
+            child: Some(child),
+            port,
+            store,
+        }
     }
 
     /// `nats://127.0.0.1:{port}`.
@@ -87,13 +106,25 @@ impl RedisServer {
     pub fn start() -> RedisServer {
         let port = free_port();
         let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("redis-server must be installed (scripts/setup.sh installs it)");
         wait_for_port(port);
-        RedisServer { child: Some(child), port }
+        RedisServer {
+            child: Some(child),
+            port,
+        }
     }
 
     /// `redis://127.0.0.1:{port}/`.
@@ -127,7 +158,10 @@ impl ProviderProcess {
         let mut stdin = child.stdin.take().expect("piped stdin");
         stdin.write_all(line.as_bytes()).expect("write HostData");
         stdin.flush().expect("flush stdin");
-        ProviderProcess { child: Some(child), stdin: Some(stdin) }
+        ProviderProcess {
+            child: Some(child),
+            stdin: Some(stdin),
+        }
     }
 
     /// Spawns `binary` with `host_data` on stdin.
@@ -190,8 +224,14 @@ impl TestHost {
             default_rpc_timeout_ms: Some(2000),
             ..Default::default()
         };
-        let client = async_nats::connect(nats.url()).await.expect("test NATS client");
-        TestHost { client, host_data, cluster }
+        let client = async_nats::connect(nats.url())
+            .await
+            .expect("test NATS client");
+        TestHost {
+            client,
+            host_data,
+            cluster,
+        }
     }
 
     /// A new random actor public key.
@@ -206,7 +246,10 @@ impl TestHost {
             provider_id: self.host_data.provider_key.clone(),
             link_name: self.host_data.link_name.clone(),
             contract_id: contract_id.to_string(),
-            values: values.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            values: values
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
         }
     }
 
@@ -222,7 +265,10 @@ impl TestHost {
             match self.try_health(Duration::from_millis(300)).await {
                 Some(health) => return health,
                 None => {
-                    assert!(Instant::now() < deadline, "the provider never answered a health check");
+                    assert!(
+                        Instant::now() < deadline,
+                        "the provider never answered a health check"
+                    );
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
             }
@@ -231,15 +277,29 @@ impl TestHost {
 
     /// One health request as the host sends it (msgpack `{"placeholder": true}`).
     pub async fn try_health(&self, timeout: Duration) -> Option<HealthCheckResponse> {
-        let body = wasmhost_protocol::encode(&std::collections::HashMap::from([("placeholder", true)]));
-        let reply = self.request(self.subject(provider_health), body, timeout).await?;
+        let body =
+            wasmhost_protocol::encode(&std::collections::HashMap::from([("placeholder", true)]));
+        let reply = self
+            .request(self.subject(provider_health), body, timeout)
+            .await?;
         Some(wasmhost_protocol::decode(&reply).expect("HealthCheckResponse msgpack"))
     }
 
     /// A NATS request; `None` on timeout or no responders.
-    pub async fn request(&self, subject: String, body: Vec<u8>, timeout: Duration) -> Option<Vec<u8>> {
-        let request = async_nats::Request::new().payload(body.into()).timeout(Some(timeout));
-        self.client.send_request(subject, request).await.ok().map(|m| m.payload.to_vec())
+    pub async fn request(
+        &self,
+        subject: String,
+        body: Vec<u8>,
+        timeout: Duration,
+    ) -> Option<Vec<u8>> {
+        let request = async_nats::Request::new()
+            .payload(body.into())
+            .timeout(Some(timeout));
+        self.client
+            .send_request(subject, request)
+            .await
+            .ok()
+            .map(|m| m.payload.to_vec())
     }
 
     /// Publishes `link` on `linkdefs.put` and waits until calls from its actor are accepted
@@ -248,24 +308,38 @@ impl TestHost {
         self.put_link_no_wait(link).await;
         let deadline = Instant::now() + Duration::from_secs(10);
         while self.is_unlinked(&link.actor_id).await {
-            assert!(Instant::now() < deadline, "link for {} never took effect", link.actor_id);
+            assert!(
+                Instant::now() < deadline,
+                "link for {} never took effect",
+                link.actor_id
+            );
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
     }
 
     /// Publishes `link` on `linkdefs.put` (msgpack) without waiting.
     pub async fn put_link_no_wait(&self, link: &LinkDefinition) {
-        self.client.publish(self.subject(provider_linkdefs_put), link.encode().into()).await.expect("publish");
+        self.client
+            .publish(self.subject(provider_linkdefs_put), link.encode().into())
+            .await
+            .expect("publish");
         self.client.flush().await.expect("flush");
     }
 
     /// Publishes `link` on `linkdefs.del` and waits until its actor is refused, up to 10 s.
     pub async fn delete_link(&self, link: &LinkDefinition) {
-        self.client.publish(self.subject(provider_linkdefs_del), link.encode().into()).await.expect("publish");
+        self.client
+            .publish(self.subject(provider_linkdefs_del), link.encode().into())
+            .await
+            .expect("publish");
         self.client.flush().await.expect("flush");
         let deadline = Instant::now() + Duration::from_secs(10);
         while !self.is_unlinked(&link.actor_id).await {
-            assert!(Instant::now() < deadline, "link for {} was never deleted", link.actor_id);
+            assert!(
+                Instant::now() < deadline,
+                "link for {} was never deleted",
+                link.actor_id
+            );
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
     }
@@ -277,11 +351,24 @@ impl TestHost {
     }
 
     /// The signed invocation from `actor` to this provider.
-    pub fn invocation(&self, signer: &KeyPair, actor: &str, operation: &str, msg: Vec<u8>) -> Invocation {
+    pub fn invocation(
+        &self,
+        signer: &KeyPair,
+        actor: &str,
+        operation: &str,
+        msg: Vec<u8>,
+    ) -> Invocation {
         let hd = &self.host_data;
         let target = WasmCloudEntity::provider(&hd.provider_key, "", &hd.link_name);
-        Invocation::new_signed(signer, WasmCloudEntity::actor(actor), target, operation, msg, &hd.host_id)
-            .expect("sign invocation")
+        Invocation::new_signed(
+            signer,
+            WasmCloudEntity::actor(actor),
+            target,
+            operation,
+            msg,
+            &hd.host_id,
+        )
+        .expect("sign invocation")
     }
 
     /// Sends an invocation signed by the cluster key from `actor`; 5 s timeout.
@@ -298,12 +385,19 @@ impl TestHost {
 
     /// Sends raw bytes on the provider's RPC subject; panics on timeout.
     pub async fn send_raw(&self, body: Vec<u8>) -> Vec<u8> {
-        self.request(self.subject(provider_rpc), body, Duration::from_secs(5)).await.expect("the provider answered the invocation")
+        self.request(self.subject(provider_rpc), body, Duration::from_secs(5))
+            .await
+            .expect("the provider answered the invocation")
     }
 
     /// Sends a shutdown request with `{"host_id": host_id}`; the reply, if any within 2 s.
     pub async fn shutdown(&self, host_id: &str) -> Option<Vec<u8>> {
         let body = format!(r#"{{"host_id":"{host_id}"}}"#).into_bytes();
-        self.request(self.subject(provider_shutdown), body, Duration::from_secs(2)).await
+        self.request(
+            self.subject(provider_shutdown),
+            body,
+            Duration::from_secs(2),
+        )
+        .await
     }
 }

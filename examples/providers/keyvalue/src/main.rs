@@ -16,7 +16,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use store::KvStore;
 use wasmhost_provider::protocol::keyvalue::CONTRACT_ID;
-use wasmhost_provider::{async_trait, Context, LinkDefinition, Provider, ProviderError, ProviderHandler};
+use wasmhost_provider::{
+    async_trait, Context, LinkDefinition, Provider, ProviderError, ProviderHandler,
+};
 
 /// The provider: a backend per linked actor.
 #[derive(Default)]
@@ -27,12 +29,20 @@ struct KeyValueProvider {
 
 /// The link's `URL` value, whatever its case.
 fn redis_url(link: &LinkDefinition) -> Option<&str> {
-    link.values.iter().find(|(k, _)| k.eq_ignore_ascii_case("url")).map(|(_, v)| v.as_str()).filter(|v| !v.trim().is_empty())
+    link.values
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("url"))
+        .map(|(_, v)| v.as_str())
+        .filter(|v| !v.trim().is_empty())
 }
 
 #[async_trait]
 impl ProviderHandler for KeyValueProvider {
-    async fn put_link(&self, _provider: &Provider, link: &LinkDefinition) -> Result<bool, ProviderError> {
+    async fn put_link(
+        &self,
+        _provider: &Provider,
+        link: &LinkDefinition,
+    ) -> Result<bool, ProviderError> {
         let backend: Arc<dyn KvStore> = match redis_url(link) {
             Some(url) => {
                 let store = redis_store::RedisStore::new(url)?;
@@ -52,13 +62,20 @@ impl ProviderHandler for KeyValueProvider {
         self.backends.write().remove(actor_id);
     }
 
-    async fn dispatch(&self, ctx: &Context, operation: &str, msg: Vec<u8>) -> Result<Vec<u8>, ProviderError> {
+    async fn dispatch(
+        &self,
+        ctx: &Context,
+        operation: &str,
+        msg: Vec<u8>,
+    ) -> Result<Vec<u8>, ProviderError> {
         let backend = self
             .backends
             .read()
             .get(&ctx.actor)
             .cloned()
-            .ok_or_else(|| ProviderError::Denied(format!("no key-value backend for actor {}", ctx.actor)))?;
+            .ok_or_else(|| {
+                ProviderError::Denied(format!("no key-value backend for actor {}", ctx.actor))
+            })?;
         ops::dispatch(backend.as_ref(), operation, &msg).await
     }
 }

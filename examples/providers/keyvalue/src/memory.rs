@@ -29,7 +29,11 @@ fn wrong_type(key: &str) -> ProviderError {
 
 /// Drops `key` if it has expired.
 fn purge(map: &mut HashMap<String, Entry>, key: &str) {
-    if map.get(key).and_then(|e| e.expires_at).is_some_and(|at| at <= Instant::now()) {
+    if map
+        .get(key)
+        .and_then(|e| e.expires_at)
+        .is_some_and(|at| at <= Instant::now())
+    {
         map.remove(key);
     }
 }
@@ -39,26 +43,46 @@ fn range(len: usize, start: i32, stop: i32) -> std::ops::Range<usize> {
     let len = len as i64;
     let norm = |i: i32| if i < 0 { len + i as i64 } else { i as i64 };
     let (start, stop) = (norm(start).max(0), norm(stop).min(len - 1));
-    if start > stop { 0..0 } else { start as usize..stop as usize + 1 }
+    if start > stop {
+        0..0
+    } else {
+        start as usize..stop as usize + 1
+    }
 }
 
 impl MemoryStore {
-    fn with<T>(&self, key: &str, f: impl FnOnce(&mut HashMap<String, Entry>) -> KvResult<T>) -> KvResult<T> {
+    fn with<T>(
+        &self,
+        key: &str,
+        f: impl FnOnce(&mut HashMap<String, Entry>) -> KvResult<T>,
+    ) -> KvResult<T> {
         let mut map = self.map.lock();
         purge(&mut map, key);
         f(&mut map)
     }
 
-    fn list_mut<'m>(map: &'m mut HashMap<String, Entry>, key: &str) -> KvResult<&'m mut Vec<String>> {
-        let entry = map.entry(key.to_string()).or_insert(Entry { value: Value::List(Vec::new()), expires_at: None });
+    fn list_mut<'m>(
+        map: &'m mut HashMap<String, Entry>,
+        key: &str,
+    ) -> KvResult<&'m mut Vec<String>> {
+        let entry = map.entry(key.to_string()).or_insert(Entry {
+            value: Value::List(Vec::new()),
+            expires_at: None,
+        });
         match &mut entry.value {
             Value::List(list) => Ok(list),
             _ => Err(wrong_type(key)),
         }
     }
 
-    fn set_mut<'m>(map: &'m mut HashMap<String, Entry>, key: &str) -> KvResult<&'m mut BTreeSet<String>> {
-        let entry = map.entry(key.to_string()).or_insert(Entry { value: Value::Set(BTreeSet::new()), expires_at: None });
+    fn set_mut<'m>(
+        map: &'m mut HashMap<String, Entry>,
+        key: &str,
+    ) -> KvResult<&'m mut BTreeSet<String>> {
+        let entry = map.entry(key.to_string()).or_insert(Entry {
+            value: Value::Set(BTreeSet::new()),
+            expires_at: None,
+        });
         match &mut entry.value {
             Value::Set(set) => Ok(set),
             _ => Err(wrong_type(key)),
@@ -97,8 +121,15 @@ impl KvStore for MemoryStore {
     }
 
     async fn set(&self, key: &str, value: &str, expires: u32) -> KvResult<()> {
-        let expires_at = (expires > 0).then(|| Instant::now() + Duration::from_secs(expires.into()));
-        self.map.lock().insert(key.to_string(), Entry { value: Value::Str(value.to_string()), expires_at });
+        let expires_at =
+            (expires > 0).then(|| Instant::now() + Duration::from_secs(expires.into()));
+        self.map.lock().insert(
+            key.to_string(),
+            Entry {
+                value: Value::Str(value.to_string()),
+                expires_at,
+            },
+        );
         Ok(())
     }
 
@@ -112,13 +143,20 @@ impl KvStore for MemoryStore {
 
     async fn increment(&self, key: &str, by: i32) -> KvResult<i32> {
         self.with(key, |map| {
-            let entry = map.entry(key.to_string()).or_insert(Entry { value: Value::Str("0".into()), expires_at: None });
-            let Value::Str(current) = &mut entry.value else { return Err(wrong_type(key)) };
+            let entry = map.entry(key.to_string()).or_insert(Entry {
+                value: Value::Str("0".into()),
+                expires_at: None,
+            });
+            let Value::Str(current) = &mut entry.value else {
+                return Err(wrong_type(key));
+            };
             let n: i32 = current
                 .trim()
                 .parse()
                 .map_err(|_| ProviderError::other(format!("value of '{key}' is not an integer")))?;
-            let n = n.checked_add(by).ok_or_else(|| ProviderError::other("increment or decrement would overflow"))?;
+            let n = n
+                .checked_add(by)
+                .ok_or_else(|| ProviderError::other("increment or decrement would overflow"))?;
             *current = n.to_string();
             Ok(n)
         })
@@ -138,7 +176,11 @@ impl KvStore for MemoryStore {
                 return Ok(false);
             }
             let items = Self::list_mut(map, list)?;
-            let removed = items.iter().position(|v| v == value).map(|i| items.remove(i)).is_some();
+            let removed = items
+                .iter()
+                .position(|v| v == value)
+                .map(|i| items.remove(i))
+                .is_some();
             Self::drop_empty(map, list);
             Ok(removed)
         })
@@ -153,7 +195,9 @@ impl KvStore for MemoryStore {
     }
 
     async fn set_add(&self, set: &str, value: &str) -> KvResult<u32> {
-        self.with(set, |map| Ok(Self::set_mut(map, set)?.insert(value.to_string()) as u32))
+        self.with(set, |map| {
+            Ok(Self::set_mut(map, set)?.insert(value.to_string()) as u32)
+        })
     }
 
     async fn set_del(&self, set: &str, value: &str) -> KvResult<u32> {
@@ -181,7 +225,9 @@ impl KvStore for MemoryStore {
 
     async fn set_intersection(&self, sets: &[String]) -> KvResult<Vec<String>> {
         let mut iter = sets.iter();
-        let Some(first) = iter.next() else { return Ok(Vec::new()) };
+        let Some(first) = iter.next() else {
+            return Ok(Vec::new());
+        };
         let mut common = self.members(first)?;
         for set in iter {
             let other = self.members(set)?;
@@ -216,6 +262,9 @@ mod tests {
         store.map.lock().get_mut("k").unwrap().expires_at = Some(Instant::now());
         assert_eq!(store.get("k").await.unwrap(), None);
         assert!(store.list_del("l", "a").await.unwrap());
-        assert!(!store.contains("l").await.unwrap(), "an emptied list disappears");
+        assert!(
+            !store.contains("l").await.unwrap(),
+            "an emptied list disappears"
+        );
     }
 }

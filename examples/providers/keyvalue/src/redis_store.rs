@@ -23,8 +23,12 @@ fn redis_error(e: impl std::fmt::Display) -> ProviderError {
 impl RedisStore {
     /// A store for `url`; fails only if the URL is not a Redis URL (nothing connects yet).
     pub(crate) fn new(url: &str) -> KvResult<Self> {
-        let client = redis::Client::open(url.trim()).map_err(|e| ProviderError::invalid(format!("bad Redis URL: {e}")))?;
-        Ok(RedisStore { client, conn: Mutex::new(None) })
+        let client = redis::Client::open(url.trim())
+            .map_err(|e| ProviderError::invalid(format!("bad Redis URL: {e}")))?;
+        Ok(RedisStore {
+            client,
+            conn: Mutex::new(None),
+        })
     }
 
     /// The server address for logs (no password).
@@ -37,10 +41,13 @@ impl RedisStore {
         if let Some(conn) = slot.as_ref() {
             return Ok(conn.clone());
         }
-        let conn = tokio::time::timeout(REDIS_TIMEOUT, self.client.get_multiplexed_async_connection())
-            .await
-            .map_err(|_| redis_error(format!("cannot connect to {} in time", self.display_url())))?
-            .map_err(redis_error)?;
+        let conn = tokio::time::timeout(
+            REDIS_TIMEOUT,
+            self.client.get_multiplexed_async_connection(),
+        )
+        .await
+        .map_err(|_| redis_error(format!("cannot connect to {} in time", self.display_url())))?
+        .map_err(redis_error)?;
         *slot = Some(conn.clone());
         Ok(conn)
     }
@@ -89,7 +96,9 @@ impl KvStore for RedisStore {
 
     async fn increment(&self, key: &str, by: i32) -> KvResult<i32> {
         let n: i64 = self.query(cmd("INCRBY").arg(key).arg(by)).await?;
-        i32::try_from(n).map_err(|_| ProviderError::other(format!("value of '{key}' ({n}) does not fit an i32")))
+        i32::try_from(n).map_err(|_| {
+            ProviderError::other(format!("value of '{key}' ({n}) does not fit an i32"))
+        })
     }
 
     async fn list_add(&self, list: &str, value: &str) -> KvResult<u32> {
@@ -97,11 +106,15 @@ impl KvStore for RedisStore {
     }
 
     async fn list_del(&self, list: &str, value: &str) -> KvResult<bool> {
-        Ok(self.query::<u32>(cmd("LREM").arg(list).arg(1).arg(value)).await? > 0)
+        Ok(self
+            .query::<u32>(cmd("LREM").arg(list).arg(1).arg(value))
+            .await?
+            > 0)
     }
 
     async fn list_range(&self, list: &str, start: i32, stop: i32) -> KvResult<Vec<String>> {
-        self.query(cmd("LRANGE").arg(list).arg(start).arg(stop)).await
+        self.query(cmd("LRANGE").arg(list).arg(start).arg(stop))
+            .await
     }
 
     async fn set_add(&self, set: &str, value: &str) -> KvResult<u32> {
