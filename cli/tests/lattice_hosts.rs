@@ -1,10 +1,13 @@
 //! Three `wasmhost up` processes in one NATS lattice (a real nats-server with JetStream), driven by
 //! a plain NATS client the way a 2022 control client does: discovery, auctions with label
 //! constraints, starting and scaling actors across hosts, a call that crosses hosts, shared links
-//! seen by a host started afterwards, stop by command and by SIGTERM.
+//! seen by a host started afterwards, stop by command and by SIGTERM; no provider process outlives
+//! its host, whether the host stops or is killed.
 
 #[path = "../../core/tests/lattice_support/mod.rs"]
 mod lattice_support;
+#[path = "../../core/tests/provider_support/mod.rs"]
+mod provider_support;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -13,6 +16,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use lattice_support::*;
+use provider_support::*;
 use nkeys::KeyPair;
 use wasmhost::protocol::ctl::{ActorAuctionAck, HostInventory, HostPing, LinkDefinitionList};
 use wasmhost::protocol::events::CloudEvent;
@@ -216,4 +220,46 @@ async fn three_host_processes_form_one_lattice() {
     assert_eq!(links.links, vec![link]);
     d.sigterm();
     assert!(d.wait_exit().success());
+}
+
+/// Starts the script provider on `host` through the control interface and returns its pid.
+async fn start_script_provider(client: &async_nats::Client, p: &str, host: &str, provider: &ScriptProvider) -> u32 {
+    let lp = format!(r#"{{"provider_ref":"file://{}","link_name":"default"}}"#, provider.archive.display());
+    assert!(ack(&request(client, subjects::host_command(p, host, "lp"), lp).await).accepted);
+    eventually("the provider runs", || !provider.children().is_empty()).await;
+    provider.pids()[0]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_provider_outlives_its_host_process_stopped_or_killed() {
+    let nats = NatsServer::start();
+    let lattice = unique_lattice("orphans");
+    let cluster = KeyPair::new_cluster();
+    let client = client(&nats.url()).await;
+    let p = subjects::ctl_prefix("wasmbus.ctl", &lattice);
+    let stopped_host = UpProcess::start(&nats.url(), &lattice, &cluster, "a");
+    let mut killed_host = UpProcess::start(&nats.url(), &lattice, &cluster, "b");
+    let graceful = ScriptProvider::new("sigterm", RUN_FOREVER);
+    let abrupt = ScriptProvider::new("sigkill", RUN_FOREVER);
+    let graceful_pid = start_script_provider(&client, &p, &stopped_host.id, &graceful).await;
+    let abrupt_pid = start_script_provider(&client, &p, &killed_host.id, &abrupt).await;
+    let inv = inventory(&client, &p, &killed_host.id).await;
+    assert_eq!(inv.providers.len(), 1);
+    assert_eq!(inv.providers[0].id, abrupt.public_key);
+
+    // SIGTERM: the host stops its providers before it exits.
+    let mut stopped_host = stopped_host;
+    stopped_host.sigterm();
+    assert!(stopped_host.wait_exit().success());
+    assert!(!alive(graceful_pid));
+    eventually("the SIGTERM'd host's provider children are gone", || graceful.children().iter().all(|c| !alive(*c))).await;
+
+    // SIGKILL: nothing runs in the host any more; the parent-death signal takes the provider.
+    let _ = killed_host.child.kill();
+    let _ = killed_host.child.wait();
+    eventually("the SIGKILL'd host's provider is gone", || !alive(abrupt_pid)).await;
+    // Its own `sleep` child is not covered: the signal reaches only the provider (README, Providers).
+    for child in abrupt.children() {
+        let _ = Command::new("kill").args(["-9", &child.to_string()]).status();
+    }
 }

@@ -7,87 +7,21 @@
 
 mod common;
 mod lattice_support;
+mod provider_support;
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use futures::StreamExt;
 use lattice_support::*;
+use provider_support::*;
 use nkeys::KeyPair;
 use wasmhost::protocol::ctl::{GetClaimsResponse, HostInventory, ProviderAuctionAck};
-use wasmhost::protocol::host_data::HostData;
 use wasmhost::protocol::rpc::LinkDefinition;
 use wasmhost::protocol::subjects;
 use wasmhost::provider_archive::{create_archive, native_target, ProviderArchiveSpec};
 use wasmhost::{ErrorKind, Host, HostConfig, ProviderSource};
-
-const CONTRACT: &str = "wasmcloud:keyvalue";
-
-/// A provider whose behaviour is a shell script. It records the HostData line and its pid under
-/// `dir`, and starts a `sleep` child (to prove the host kills the whole group).
-struct ScriptProvider {
-    dir: PathBuf,
-    archive: PathBuf,
-    public_key: String,
-}
-
-impl ScriptProvider {
-    /// `body` runs after the HostData line was saved; `$D` is the provider's directory.
-    fn new(name: &str, body: &str) -> ScriptProvider {
-        let dir = std::env::temp_dir().join(format!("wasmhost-prov-{name}-{}", KeyPair::new_user().public_key()[1..9].to_lowercase()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let script = format!(
-            "#!/bin/sh\nD={dir}\nread line\nprintf '%s\\n' \"$line\" > $D/hostdata.$$\necho $$ >> $D/pids\necho \"script provider $$ up\" >&2\n{body}\n",
-            dir = dir.display()
-        );
-        let subject = KeyPair::new_service();
-        let spec = ProviderArchiveSpec {
-            capid: CONTRACT.into(),
-            name: Some(format!("script {name}")),
-            vendor: "wasmhost tests".into(),
-            rev: Some(3),
-            ver: Some("0.3.0".into()),
-            binaries: BTreeMap::from([(native_target(), script.into_bytes())]),
-        };
-        let bytes = create_archive(&spec, &KeyPair::new_account(), &subject).unwrap();
-        let archive = dir.join(format!("{name}.par.gz"));
-        std::fs::write(&archive, bytes).unwrap();
-        ScriptProvider { dir, archive, public_key: subject.public_key() }
-    }
-
-    fn source(&self) -> ProviderSource {
-        ProviderSource::File(self.archive.clone())
-    }
-
-    fn pids(&self) -> Vec<u32> {
-        std::fs::read_to_string(self.dir.join("pids")).unwrap_or_default().lines().filter_map(|l| l.parse().ok()).collect()
-    }
-
-    fn host_data(&self, pid: u32) -> HostData {
-        let line = std::fs::read_to_string(self.dir.join(format!("hostdata.{pid}"))).unwrap();
-        HostData::from_stdin_line(&line).unwrap()
-    }
-
-    /// Pids of the `sleep` children the script started.
-    fn children(&self) -> Vec<u32> {
-        std::fs::read_to_string(self.dir.join("children")).unwrap_or_default().lines().filter_map(|l| l.parse().ok()).collect()
-    }
-}
-
-impl Drop for ScriptProvider {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// Runs until killed, with a child in its process group.
-const RUN_FOREVER: &str = "sleep 600 &\necho $! >> $D/children\nwait";
-
-fn alive(pid: u32) -> bool {
-    // A zombie has exited; only its parent has not looked yet.
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| !stat.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'))
-}
 
 fn config(nats: &NatsServer, lattice: &str, cluster: &KeyPair, cache: &Path) -> HostConfig {
     let mut config = lattice_config(&nats.url(), lattice, cluster);
