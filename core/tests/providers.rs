@@ -44,6 +44,11 @@ fn link(actor: &str, provider: &str, values: &[(&str, &str)]) -> LinkDefinition 
     }
 }
 
+/// Awaits `future` for at most 20 s: a hang fails the test and says where.
+async fn within<T>(what: &str, future: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(20), future).await.unwrap_or_else(|_| panic!("timed out: {what}"))
+}
+
 /// Waits for the next event of `kind`, returning its data.
 async fn next_event(events: &mut wasmhost::EventStream, kind: &str) -> serde_json::Value {
     let wait = async {
@@ -129,8 +134,8 @@ async fn a_provider_gets_its_host_data_and_a_graceful_stop_kills_its_process_gro
         })
     };
     let children = provider.children();
-    host.stop_provider(&provider.public_key, "default").await.unwrap();
-    let body: serde_json::Value = serde_json::from_slice(&responder.await.unwrap()).unwrap();
+    within("stop_provider", host.stop_provider(&provider.public_key, "default")).await.unwrap();
+    let body: serde_json::Value = serde_json::from_slice(&within("the shutdown request", responder).await.unwrap()).unwrap();
     assert_eq!(body, serde_json::json!({"host_id": host.id()}));
     let stopped = next_event(&mut events, "provider_stopped").await;
     assert_eq!((stopped["reason"].as_str(), stopped["instance_id"].as_str()), (Some("normal"), Some(info.instance_id.as_str())));
@@ -139,7 +144,7 @@ async fn a_provider_gets_its_host_data_and_a_graceful_stop_kills_its_process_gro
     assert!(host.providers().is_empty());
     let err = host.stop_provider(&provider.public_key, "default").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
-    host.stop().await.unwrap();
+    within("host stop", host.stop()).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -179,7 +184,7 @@ async fn a_crashed_provider_is_restarted_with_the_current_links_and_host_stop_st
     // Host stop stops it (nobody answers the shutdown request: the host kills after waiting).
     let children = provider.children();
     let last = provider.pids()[2];
-    host.stop().await.unwrap();
+    within("host stop", host.stop()).await.unwrap();
     assert!(!alive(last));
     eventually("children gone after host stop", || children.iter().all(|c| !alive(*c))).await;
 }
@@ -216,14 +221,14 @@ async fn health_checks_publish_only_changes_of_state() {
     let passed = next_event(&mut events, "health_check_passed").await;
     assert_eq!(passed, serde_json::json!({"public_key": provider.public_key, "link_name": "default"}));
     eventually("healthy", || host.providers()[0].healthy).await;
-    let bodies = responder.await.unwrap();
+    let bodies = within("five health checks", responder).await.unwrap();
     let request: serde_json::Value = rmp_serde::from_slice(&bodies[0]).unwrap();
     assert_eq!(request, serde_json::json!({"placeholder": true}));
     let failed = next_event(&mut events, "health_check_failed").await;
     assert_eq!(failed["public_key"], provider.public_key.as_str());
     assert!(!host.providers()[0].healthy);
     // Five answers, one passed event: changes only.
-    host.stop().await.unwrap();
+    within("host stop", host.stop()).await.unwrap();
     let rest = common::drain(&mut events, Duration::from_millis(200)).await;
     assert_eq!(common::count(&rest, "health_check_passed"), 0);
 }
@@ -276,7 +281,7 @@ async fn the_control_interface_starts_auctions_and_stops_providers() {
         assert!(!ack(&request(&client, subjects::host_command(&p, host.id(), verb), body).await).accepted, "{verb} {body}");
     }
     assert!(!ack(&request(&client, subjects::auction_provider(&p), "nope").await).accepted);
-    host.stop().await.unwrap();
+    within("host stop", host.stop()).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -326,7 +331,7 @@ async fn bad_provider_archives_and_hosts_without_nats_get_clear_errors() {
     host.start_provider(provider.source(), "default", None, HashMap::new()).await.unwrap();
     let err = host.start_provider(provider.source(), "default", None, HashMap::new()).await.unwrap_err();
     assert!(err.message().contains("already running"), "{err}");
-    host.stop().await.unwrap();
+    within("host stop", host.stop()).await.unwrap();
 }
 
 /// Re-packs a signed archive with its binary's last byte flipped (the claims stay as signed).

@@ -20,6 +20,8 @@ const RESTART_MAX: Duration = Duration::from_secs(30);
 const STABLE_RUN: Duration = Duration::from_secs(30);
 /// How long the shutdown request waits for the provider's `shutting down` (as the OTP host).
 const SHUTDOWN_REPLY_WAIT: Duration = Duration::from_secs(2);
+/// A killed process is normally reaped within milliseconds; never hang a stop on it.
+const REAP_WAIT: Duration = Duration::from_secs(5);
 
 /// Runs until `stop` fires (graceful stop) or the host is gone.
 pub(crate) async fn supervise(host: Weak<HostInner>, provider: Arc<RunningProvider>, mut process: ProviderProcess, mut stop: oneshot::Receiver<()>) {
@@ -101,7 +103,11 @@ async fn stop_gracefully(host: &Weak<HostInner>, provider: &RunningProvider, mut
     let exited = tokio::time::timeout(grace, process.child.wait()).await.is_ok();
     kill_group(process.pid);
     if !exited {
-        let _ = process.child.wait().await;
+        // Also the leader itself, in case it left its group.
+        let _ = process.child.start_kill();
+        if tokio::time::timeout(REAP_WAIT, process.child.wait()).await.is_err() {
+            tracing::error!(provider = %provider.public_key, pid = process.pid, "provider process did not die after SIGKILL");
+        }
     }
     provider.set_stopped();
 }
