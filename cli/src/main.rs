@@ -1,10 +1,11 @@
 //! `wasmhost`: run actors in an embedded host, sign and inspect claims.
 
 mod claims_cmd;
-mod payload;
-mod par_cmd;
-mod push_cmd;
 mod ctl;
+mod keys_cmd;
+mod par_cmd;
+mod payload;
+mod push_cmd;
 mod run_cmd;
 mod up_cmd;
 
@@ -24,6 +25,9 @@ enum Command {
     /// Sign and inspect actor claims (JWTs embedded in .wasm modules).
     #[command(subcommand)]
     Claims(claims_cmd::ClaimsCommand),
+    /// Generate nkey pairs (cluster, account, ... keys).
+    #[command(subcommand)]
+    Keys(keys_cmd::KeysCommand),
     /// Publish a signed actor (.wasm) or a provider archive (.par.gz) to an OCI registry.
     Push(push_cmd::PushArgs),
     /// Create and inspect signed capability provider archives (.par.gz).
@@ -44,6 +48,7 @@ fn main() -> std::process::ExitCode {
     let outcome = match cli.command {
         Command::Run(args) => run_cmd::run(args),
         Command::Claims(cmd) => claims_cmd::run(cmd),
+        Command::Keys(cmd) => keys_cmd::run(cmd),
         Command::Push(args) => push_cmd::run(args),
         Command::Par(cmd) => par_cmd::run(cmd),
         Command::Up(args) => up_cmd::run(args),

@@ -123,7 +123,9 @@ pub struct HostConfig {
     pub oci_max_artifact_bytes: u64,
     /// Pause between a provider's shutdown request and killing it (`WASMCLOUD_PROV_SHUTDOWN_DELAY_MS`, 300 ms).
     pub provider_shutdown_delay: Duration,
-    /// Wait before a provider's first health check (5 s, as the OTP host).
+    /// Start-up window of a provider process (5 s): the host probes its health every 250 ms until it
+    /// first answers (publishing `health_check_passed` and re-sending its links), at most this long,
+    /// then checks every `provider_health_check_interval`. The OTP host checks once after 5 s.
     pub provider_health_check_delay: Duration,
     /// Interval between provider health checks (30 s, as the OTP host).
     pub provider_health_check_interval: Duration,

@@ -195,7 +195,7 @@ fn kill_9(pid: u32) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn health_checks_publish_only_changes_of_state() {
+async fn health_checks_publish_only_changes_of_state_and_resend_links_once_healthy() {
     let nats = NatsServer::start();
     let lattice = unique_lattice("health");
     let cluster = KeyPair::new_cluster();
@@ -217,9 +217,18 @@ async fn health_checks_publish_only_changes_of_state() {
         })
     };
     let (host, mut events) = Host::start_with_events(config(&nats, &lattice, &cluster, &provider.dir)).await.unwrap();
+    // Links are pushed fire-and-forget; the first health answer proves the provider listens, so
+    // the host sends its links again then.
+    let actor = KeyPair::new_module().public_key();
+    host.put_link(link(&actor, &provider.public_key, &[("k", "v")])).await.unwrap();
+    let mut pushed = client.subscribe(subjects::provider_linkdefs_put(&lattice, &provider.public_key, "default")).await.unwrap();
+    client.flush().await.unwrap();
     host.start_provider(provider.source(), "default", None, HashMap::new()).await.unwrap();
     let passed = next_event(&mut events, "health_check_passed").await;
     assert_eq!(passed, serde_json::json!({"public_key": provider.public_key, "link_name": "default"}));
+    let again = within("links sent again once healthy", pushed.next()).await.unwrap();
+    let again = LinkDefinition::decode(&again.payload).unwrap();
+    assert_eq!((again.actor_id.as_str(), again.values["k"].as_str()), (actor.as_str(), "v"));
     eventually("healthy", || host.providers()[0].healthy).await;
     let bodies = within("five health checks", responder).await.unwrap();
     let request: serde_json::Value = rmp_serde::from_slice(&bodies[0]).unwrap();

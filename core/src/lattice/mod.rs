@@ -38,6 +38,10 @@ pub trait LatticeTransport: Send + Sync + 'static {
     /// Shares a new or replaced link definition with the lattice.
     async fn put_link(&self, link: &LinkDefinition) -> Result<()>;
 
+    /// Sends a link to the provider processes it names again (`linkdefs.put`, LATTICE.md §4.3),
+    /// without touching the lattice's store; best effort.
+    async fn deliver_link(&self, link: &LinkDefinition);
+
     /// Removes a link definition from the lattice.
     async fn delete_link(&self, link: &LinkDefinition) -> Result<()>;
 

@@ -20,6 +20,8 @@ const RESTART_MAX: Duration = Duration::from_secs(30);
 const STABLE_RUN: Duration = Duration::from_secs(30);
 /// How long the shutdown request waits for the provider's `shutting down` (as the OTP host).
 const SHUTDOWN_REPLY_WAIT: Duration = Duration::from_secs(2);
+/// Health probe cadence while a new process has not answered yet.
+const STARTUP_PROBE: Duration = Duration::from_millis(250);
 /// A killed process is normally reaped within milliseconds; never hang a stop on it.
 const REAP_WAIT: Duration = Duration::from_secs(5);
 
@@ -112,17 +114,25 @@ async fn stop_gracefully(host: &Weak<HostInner>, provider: &RunningProvider, mut
     provider.set_stopped();
 }
 
-/// First check after the configured delay, then periodically; events only on a change of state
-/// (a new process starts unhealthy, so its first answer publishes `health_check_passed`).
+/// Probes every [`STARTUP_PROBE`] until the provider first answers (for at most the configured
+/// delay), then checks every interval. Events only on a change of state: a new process starts
+/// unhealthy, so its first answer publishes `health_check_passed`.
+///
+/// A provider subscribes its link subjects when it subscribes its health subject, so its first
+/// answer is also when links put since its spawn can be sure to reach it: the 0.5x protocol
+/// pushes links fire-and-forget, and a link put while the process was still connecting would be
+/// lost. They are sent again then (providers ignore a duplicate put).
 async fn check_health(host: Weak<HostInner>, provider: Arc<RunningProvider>) {
-    let Some((delay, interval)) = host.upgrade().map(|i| (i.config.provider_health_check_delay, i.config.provider_health_check_interval)) else { return };
-    tokio::time::sleep(delay).await;
+    let Some((startup, interval)) = host.upgrade().map(|i| (i.config.provider_health_check_delay, i.config.provider_health_check_interval)) else { return };
+    let started = Instant::now();
+    let mut answered = false;
+    tokio::time::sleep(STARTUP_PROBE.min(startup)).await;
     loop {
         let Some(inner) = host.upgrade() else { return };
         let transport = inner.lattice.read().clone();
         let timeout = inner.config.rpc_timeout;
         drop(inner);
-        let healthy = match transport {
+        let healthy = match &transport {
             Some(transport) => transport.provider_health(&provider.public_key, &provider.link_name, timeout).await.is_ok(),
             None => false,
         };
@@ -130,8 +140,15 @@ async fn check_health(host: Weak<HostInner>, provider: Arc<RunningProvider>) {
             let Some(inner) = host.upgrade() else { return };
             let kind = if healthy { HEALTH_CHECK_PASSED } else { HEALTH_CHECK_FAILED };
             inner.events.publish(kind, json!({"public_key": provider.public_key, "link_name": provider.link_name}));
+            if let (true, Some(transport)) = (healthy, &transport) {
+                for link in inner.links.list().iter().filter(|l| l.provider_id == provider.public_key && l.link_name == provider.link_name) {
+                    transport.deliver_link(link).await;
+                }
+            }
         }
-        tokio::time::sleep(interval).await;
+        answered |= healthy;
+        let probing = !answered && started.elapsed() < startup;
+        tokio::time::sleep(if probing { STARTUP_PROBE } else { interval }).await;
     }
 }
 

@@ -215,6 +215,10 @@ impl LatticeTransport for NatsTransport {
         Ok(())
     }
 
+    async fn deliver_link(&self, link: &LinkDefinition) {
+        self.push_to_provider(subjects::provider_linkdefs_put(&self.lattice, &link.provider_id, &link.link_name), link).await;
+    }
+
     async fn delete_link(&self, link: &LinkDefinition) -> Result<()> {
         self.data.delete_link(link).await?;
         self.push_to_provider(subjects::provider_linkdefs_del(&self.lattice, &link.provider_id, &link.link_name), link).await;
