@@ -13,6 +13,9 @@
 //!   link the provider holds for that actor (`exists: false` if none);
 //! * key `__host_data` → JSON `{"link_name","config_json","host_id","links":[actor ids]}` as
 //!   received on stdin.
+//!
+//! `lp` configuration (HostData `config_json`), optional JSON: `{"shutdown_delay_ms": N}` makes
+//! `shutdown()` take N ms, like a provider that closes its connections before it acknowledges.
 
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -42,6 +45,9 @@ struct State {
     links: HashMap<String, (String, HashMap<String, String>)>,
     /// actor ids of the links that came in HostData (put_link is called for them first).
     initial: HashSet<String>,
+    /// `shutdown_delay_ms` of the `lp` configuration (config_json): how long shutdown() takes,
+    /// like a provider that flushes or closes connections before it lets the host go on.
+    shutdown_delay: std::time::Duration,
     host_data: serde_json::Value,
 }
 
@@ -79,10 +85,13 @@ impl ProviderHandler for KvProvider {
     }
 
     async fn shutdown(&self) -> Result<(), std::convert::Infallible> {
-        eprintln!("kv_provider_2022: shutdown");
+        let delay = self.state.lock().unwrap().shutdown_delay;
+        eprintln!("kv_provider_2022: shutdown (taking {delay:?})");
+        tokio::time::sleep(delay).await;
         let mut state = self.state.lock().unwrap();
         state.links.clear();
         state.values.clear();
+        eprintln!("kv_provider_2022: shutdown done");
         Ok(())
     }
 }
@@ -154,6 +163,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             host_data.lattice_rpc_url
         );
         state.initial = links.iter().map(|s| s.to_string()).collect();
+        let config: serde_json::Value = host_data
+            .config_json
+            .as_deref()
+            .and_then(|c| serde_json::from_str(c).ok())
+            .unwrap_or_default();
+        state.shutdown_delay =
+            std::time::Duration::from_millis(config["shutdown_delay_ms"].as_u64().unwrap_or(0));
         state.host_data = serde_json::json!({
             "link_name": host_data.link_name,
             "config_json": host_data.config_json,
