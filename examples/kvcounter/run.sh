@@ -8,6 +8,7 @@
 #
 # Usage: examples/kvcounter/run.sh [--no-setup]   (exits non-zero if any step fails)
 set -euo pipefail
+[ -n "${KVCOUNTER_TRACE:-}" ] && { PS4='+ $(date +%T.%N | cut -c1-12) '; set -x; }
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 [ "${1:-}" = "--no-setup" ] || bash scripts/setup.sh >/dev/null
@@ -86,9 +87,9 @@ start_host() {
 # Starts the actor and both providers (on hosts matching the given role labels).
 start_app() {
   local actor_role=$1 http_role=$2 kv_role=$3
-  actor_id=$(ctl --output json start actor "$registry/kvcounter:0.1.0" --constraint "role=$actor_role" | json_field actor_id)
-  http_id=$(ctl --output json start provider "$registry/httpserver:0.1.0" --constraint "role=$http_role" | json_field provider_id)
-  kv_id=$(ctl --output json start provider "$registry/keyvalue:0.1.0" --constraint "role=$kv_role" | json_field provider_id)
+  actor_id=$(ctl --output json --timeout 500 start actor "$registry/kvcounter:0.1.0" --constraint "role=$actor_role" | json_field actor_id)
+  http_id=$(ctl --output json --timeout 500 start provider "$registry/httpserver:0.1.0" --constraint "role=$http_role" | json_field provider_id)
+  kv_id=$(ctl --output json --timeout 500 start provider "$registry/keyvalue:0.1.0" --constraint "role=$kv_role" | json_field provider_id)
 }
 
 # GET / until the provider listens, then expects {"counter":N}.
