@@ -9,9 +9,6 @@ use std::time::Duration;
 use clap::Args;
 use wasmhost::{ActorSource, Host, HostConfig};
 
-/// How often the command checks whether the host was stopped through the control interface.
-const STOP_POLL: Duration = Duration::from_millis(200);
-
 #[derive(Args)]
 pub struct UpArgs {
     /// NATS server for RPC, control and providers (`nats://host:port`); overrides WASMCLOUD_*_HOST/PORT.
@@ -113,8 +110,11 @@ async fn run_async(args: UpArgs) -> Result<(), String> {
         }
     }
     wait_for_stop(&host).await;
-    if !host.is_stopped() {
-        host.stop().await.map_err(|e| e.to_string())?;
+    match host.stop().await {
+        Ok(()) => {}
+        // A control-interface `stop` began first: let it finish (providers, host_stopped, flush).
+        Err(e) if e.kind() == wasmhost::ErrorKind::Stopped => host.wait_stopped().await,
+        Err(e) => return Err(e.to_string()),
     }
     let _ = writeln!(std::io::stderr(), "wasmhost up: host {} stopped", host.id());
     Ok(())
@@ -127,7 +127,7 @@ fn say(line: &str) {
     let _ = out.flush();
 }
 
-/// Returns on SIGINT, SIGTERM, or when the host was stopped by a control-interface `stop`.
+/// Returns on SIGINT, SIGTERM, or when a control-interface `stop` has stopped the host.
 async fn wait_for_stop(host: &Host) {
     let terminate = async {
         #[cfg(unix)]
@@ -140,11 +140,7 @@ async fn wait_for_stop(host: &Host) {
         #[cfg(not(unix))]
         std::future::pending::<()>().await
     };
-    let stopped_remotely = async {
-        while !host.is_stopped() {
-            tokio::time::sleep(STOP_POLL).await;
-        }
-    };
+    let stopped_remotely = host.wait_stopped();
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = terminate => {}

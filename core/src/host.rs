@@ -157,6 +157,8 @@ pub(crate) struct HostInner {
     pub(crate) events: EventBus,
     pub(crate) lattice: RwLock<Option<Arc<dyn LatticeTransport>>>,
     pub(crate) stopped: AtomicBool,
+    /// Becomes `true` once a stop has finished (everything stopped, `host_stopped` sent).
+    stop_finished: tokio::sync::watch::Sender<bool>,
     background: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     pub(crate) weak_self: Weak<HostInner>,
     pub(crate) oci: crate::oci::OciStore,
@@ -207,6 +209,7 @@ impl Host {
             policy: RwLock::new(None),
             lattice: RwLock::new(None),
             stopped: AtomicBool::new(false),
+            stop_finished: tokio::sync::watch::channel(false).0,
             background: Mutex::new(Vec::new()),
             weak_self: weak_self.clone(),
             oci: crate::oci::OciStore::new(&config),
@@ -582,8 +585,17 @@ impl Host {
             lattice.shutdown().await;
         }
         self.inner.events.close();
+        self.inner.stop_finished.send_replace(true);
         tracing::info!(host = %self.id(), "host stopped");
         Ok(())
+    }
+
+    /// Resolves once the host has finished stopping (by [`Host::stop`] from anywhere, e.g. a
+    /// control-interface `stop`): actors and providers stopped, `host_stopped` published, the
+    /// lattice connections flushed. [`Host::is_stopped`] is true as soon as a stop *begins*.
+    pub async fn wait_stopped(&self) {
+        let mut finished = self.inner.stop_finished.subscribe();
+        let _ = finished.wait_for(|done| *done).await;
     }
 
     /// The heartbeat's `data` (LATTICE.md §2.4, v0.59 per-instance form).

@@ -243,6 +243,29 @@ async fn health_checks_publish_only_changes_of_state_and_resend_links_once_healt
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_that_never_answers_health_is_reported_failed_once_and_the_host_is_unaffected() {
+    let nats = NatsServer::start();
+    let lattice = unique_lattice("silent");
+    let cluster = KeyPair::new_cluster();
+    let provider = ScriptProvider::new("silent", RUN_FOREVER);
+    let mut config = config(&nats, &lattice, &cluster, &provider.dir);
+    config.provider_health_check_delay = Duration::from_millis(600);
+    let (host, mut events) = Host::start_with_events(config).await.unwrap();
+    host.start_provider(provider.source(), "default", None, HashMap::new()).await.unwrap();
+    let failed = next_event(&mut events, "health_check_failed").await;
+    assert_eq!(failed["public_key"], provider.public_key.as_str());
+    let later = common::drain(&mut events, Duration::from_millis(800)).await;
+    assert_eq!(common::count(&later, "health_check_failed"), 0, "reported once, not per check");
+    assert!(!host.providers()[0].healthy);
+    // The host serves as before.
+    let client = client(&nats.url()).await;
+    let p = subjects::ctl_prefix("wasmbus.ctl", &lattice);
+    let inventory: HostInventory = serde_json::from_slice(&request(&client, subjects::host_inventory(&p, host.id()), "").await).unwrap();
+    assert_eq!(inventory.providers.len(), 1);
+    within("host stop", host.stop()).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_control_interface_starts_auctions_and_stops_providers() {
     let nats = NatsServer::start();
     let lattice = unique_lattice("ctlprov");
@@ -313,6 +336,9 @@ async fn bad_provider_archives_and_hosts_without_nats_get_clear_errors() {
     // Missing file, garbage, a tampered binary, no binary for this machine, empty link name.
     let err = start(ProviderSource::File(provider.dir.join("missing.par.gz"))).await;
     assert_eq!(err.kind(), ErrorKind::NotFound);
+    let failed = next_event(&mut events, "provider_start_failed").await;
+    assert!(failed["error"].as_str().unwrap().contains("cannot read provider archive"), "{failed}");
+    assert_eq!(failed["provider_ref"], format!("file://{}", provider.dir.join("missing.par.gz").display()));
     let err = start(ProviderSource::Bytes(b"not an archive".to_vec().into())).await;
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
     let failed = next_event(&mut events, "provider_start_failed").await;
@@ -329,9 +355,13 @@ async fn bad_provider_archives_and_hosts_without_nats_get_clear_errors() {
     let err = start(ProviderSource::Bytes(tampered.into())).await;
     assert_eq!(err.kind(), ErrorKind::Claims, "{err}");
     assert!(err.message().contains("does not match its signed hash"), "{err}");
+    let failed = next_event(&mut events, "provider_start_failed").await;
+    assert!(failed["error"].as_str().unwrap().contains("signed hash"), "{failed}");
     let foreign = create_archive(&spec("riscv64-plan9", b"x"), &KeyPair::new_account(), &KeyPair::new_service()).unwrap();
     let err = start(ProviderSource::Bytes(foreign.into())).await;
     assert!(err.message().contains(&native_target()), "{err}");
+    let failed = next_event(&mut events, "provider_start_failed").await;
+    assert!(failed["error"].as_str().unwrap().contains(&native_target()), "{failed}");
     let err = host.start_provider(provider.source(), "", None, HashMap::new()).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
     assert!(host.providers().is_empty());

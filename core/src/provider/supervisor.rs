@@ -115,8 +115,9 @@ async fn stop_gracefully(host: &Weak<HostInner>, provider: &RunningProvider, mut
 }
 
 /// Probes every [`STARTUP_PROBE`] until the provider first answers (for at most the configured
-/// delay), then checks every interval. Events only on a change of state: a new process starts
-/// unhealthy, so its first answer publishes `health_check_passed`.
+/// delay), then checks every interval. Events on a change of state: a new process starts
+/// unhealthy, so its first answer publishes `health_check_passed`; one that has not answered by
+/// the end of its start-up window gets one `health_check_failed`.
 ///
 /// A provider subscribes its link subjects when it subscribes its health subject, so its first
 /// answer is also when links put since its spawn can be sure to reach it: the 0.5x protocol
@@ -126,6 +127,7 @@ async fn check_health(host: Weak<HostInner>, provider: Arc<RunningProvider>) {
     let Some((startup, interval)) = host.upgrade().map(|i| (i.config.provider_health_check_delay, i.config.provider_health_check_interval)) else { return };
     let started = Instant::now();
     let mut answered = false;
+    let mut reported_silence = false;
     tokio::time::sleep(STARTUP_PROBE.min(startup)).await;
     loop {
         let Some(inner) = host.upgrade() else { return };
@@ -148,6 +150,15 @@ async fn check_health(host: Weak<HostInner>, provider: Arc<RunningProvider>) {
         }
         answered |= healthy;
         let probing = !answered && started.elapsed() < startup;
+        // Silent through its whole start-up window: say so once (the state was unhealthy all
+        // along, so no change would ever be reported).
+        if !answered && !probing && !reported_silence {
+            reported_silence = true;
+            tracing::warn!(provider = %provider.public_key, link_name = %provider.link_name, "provider has not answered a health check since it started");
+            if let Some(inner) = host.upgrade() {
+                inner.events.publish(HEALTH_CHECK_FAILED, json!({"public_key": provider.public_key, "link_name": provider.link_name}));
+            }
+        }
         tokio::time::sleep(if probing { STARTUP_PROBE } else { interval }).await;
     }
 }
