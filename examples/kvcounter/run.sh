@@ -6,12 +6,24 @@
 # is stopped and started again (the count continues from Redis, the links from the lattice's
 # JetStream bucket), and finally the actor and each provider run on three different hosts.
 #
-# Usage: examples/kvcounter/run.sh [--no-setup]   (exits non-zero if any step fails)
+# Usage: examples/kvcounter/run.sh [--no-setup] [--serve]
+#   --no-setup  skip scripts/setup.sh (already run on this machine)
+#   --serve     after the first three counts, keep the application running on http://localhost:8080
+#               (open it in a browser; Ctrl-C stops everything) instead of going on
+# Exits non-zero if any step fails.
 set -euo pipefail
 [ -n "${KVCOUNTER_TRACE:-}" ] && { PS4='+ $(date +%T.%N | cut -c1-12) '; set -x; }
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
-[ "${1:-}" = "--no-setup" ] || bash scripts/setup.sh >/dev/null
+setup=yes serve=no
+for arg in "$@"; do
+  case "$arg" in
+    --no-setup) setup=no ;;
+    --serve) serve=yes ;;
+    *) echo "unknown argument $arg (usage: $0 [--no-setup] [--serve])" >&2; exit 2 ;;
+  esac
+done
+[ "$setup" = no ] || bash scripts/setup.sh >/dev/null
 export PATH="$root/.venv/bin:$PATH"
 
 echo "== build: the host CLI and both providers"
@@ -35,6 +47,10 @@ fail() {
 }
 
 nats_port=$(free_port); redis_port=$(free_port); registry_port=$(free_port); http_port=$(free_port)
+if [ "$serve" = yes ]; then
+  (echo >/dev/tcp/127.0.0.1/8080) 2>/dev/null && fail "port 8080 is in use; stop what listens there and retry"
+  http_port=8080
+fi
 echo "== services: nats-server :$nats_port, redis-server :$redis_port, docker-registry :$registry_port"
 nats-server -js -a 127.0.0.1 -p "$nats_port" -sd "$work/nats" >"$work/nats.log" 2>&1 &
 pids+=($!)
@@ -71,14 +87,15 @@ strip -o "$work/wasmhost-keyvalue" "$root/target/debug/wasmhost-keyvalue"
 "$bin" push --insecure "$registry/keyvalue:0.1.0" "$work/keyvalue.par.gz"
 "$bin" push --insecure "$registry/kvcounter:0.1.0" examples/actors/kvcounter.wasm
 
-# A host in the lattice; prints its id. Extra arguments go to `wasmhost up`.
+# A host in the lattice; sets $host_id. Extra arguments go to `wasmhost up`. (Not run in a
+# subshell, so its pid reaches the cleanup list.)
 start_host() {
   local log="$work/host-$RANDOM.log"
   WASMCLOUD_OCI_ALLOWED_INSECURE="$registry" WASMHOST_OCI_CACHE_DIR="$work/oci" WASMHOST_PROVIDER_CACHE_DIR="$work/providers" \
     "$bin" up --nats-url "$nats" --lattice "$lattice" --cluster-seed "$cluster_seed" "$@" >"$log" 2>&1 &
   pids+=($!)
   for _ in $(seq 200); do
-    grep -q '^host_id: ' "$log" && { sed -n 's/^host_id: //p' "$log" | head -1; return 0; }
+    grep -q '^host_id: ' "$log" && { host_id=$(sed -n 's/^host_id: //p' "$log" | head -1); return 0; }
     sleep 0.05
   done
   cat "$log" >&2; fail "wasmhost up did not start"
@@ -108,7 +125,7 @@ expect_count() {
 redis_count() { redis-cli -p "$redis_port" get counter; }
 
 echo "== one host: actor, httpserver and keyvalue started with wasmhost ctl, then linked"
-host=$(start_host --label role=all)
+start_host --label role=all; host=$host_id
 start_app all all all
 ctl link put "$actor_id" "$http_id" wasmcloud:httpserver "PORT=$http_port" "ADDRESS=127.0.0.1"
 ctl link put "$actor_id" "$kv_id" wasmcloud:keyvalue "URL=redis://127.0.0.1:$redis_port/"
@@ -116,21 +133,26 @@ ctl get inventory "$host"
 for n in 1 2 3; do expect_count "$n"; done
 [ "$(redis_count)" = "3" ] || fail "Redis holds '$(redis_count)', expected 3"
 echo "   redis-cli get counter -> $(redis_count)"
+if [ "$serve" = yes ]; then
+  echo "== serving: open http://localhost:8080 (each request adds one; Redis on 127.0.0.1:$redis_port holds it). Ctrl-C stops."
+  wait "${pids[@]}"
+  exit 0
+fi
 
 echo "== stop the host, start it again: the links come back from the lattice, the count from Redis"
 ctl stop host "$host"
 for _ in $(seq 100); do ! pgrep -f "$work/providers" >/dev/null && break; sleep 0.1; done
 pgrep -f "$work/providers" >/dev/null && fail "provider processes outlived their host"
-host=$(start_host --label role=all)
+start_host --label role=all; host=$host_id
 start_app all all all
 ctl get links
 expect_count 4
 
 echo "== three hosts: the actor, the httpserver and the keyvalue provider each on its own host"
 ctl stop host "$host"
-actor_host=$(start_host --label role=actor)
-http_host=$(start_host --label role=http)
-kv_host=$(start_host --label role=kv)
+start_host --label role=actor; actor_host=$host_id
+start_host --label role=http; http_host=$host_id
+start_host --label role=kv; kv_host=$host_id
 start_app actor http kv
 ctl get hosts
 expect_count 5
