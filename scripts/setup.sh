@@ -13,6 +13,7 @@ apt_packages=(
   elixir erlang-dev                     # the Elixir binding
   golang-go                             # the Go example over the C ABI
   valgrind pkg-config curl apache2-utils g++ # C ABI checks (g++: the header as C++17), registry auth (htpasswd)
+  procps binutils                       # pgrep and strip for examples/kvcounter
 )
 missing=()
 for p in "${apt_packages[@]}"; do
