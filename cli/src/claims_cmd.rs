@@ -17,7 +17,7 @@ pub enum ClaimsCommand {
         json: bool,
     },
     /// Embed signed claims in an actor module (generating keys that are not given).
-    Sign(SignArgs),
+    Sign(Box<SignArgs>),
 }
 
 #[derive(Args)]
@@ -62,7 +62,7 @@ pub struct SignArgs {
 pub fn run(cmd: ClaimsCommand) -> Result<(), String> {
     match cmd {
         ClaimsCommand::Inspect { file, json } => inspect(&file, json),
-        ClaimsCommand::Sign(args) => sign(args),
+        ClaimsCommand::Sign(args) => sign(*args),
     }
 }
 

@@ -263,3 +263,29 @@ async fn no_provider_outlives_its_host_process_stopped_or_killed() {
         let _ = Command::new("kill").args(["-9", &child.to_string()]).status();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctl_call_moves_a_two_megabyte_payload_through_the_object_store_both_ways() {
+    let nats = NatsServer::start();
+    let lattice = unique_lattice("bigcall");
+    let cluster = KeyPair::new_cluster();
+    let host = UpProcess::start(&nats.url(), &lattice, &cluster, "a");
+    let client = client(&nats.url()).await;
+    let p = subjects::ctl_prefix("wasmbus.ctl", &lattice);
+    let la = format!(r#"{{"actor_ref":"{}","count":1}}"#, actor_ref("echo"));
+    assert!(ack(&request(&client, subjects::host_command(&p, &host.id, "la"), la).await).accepted);
+    wait_instances(&client, &p, &host.id, ECHO_PK, 1).await;
+    let payload: Vec<u8> = (0..2_000_000u32).map(|i| (i % 251) as u8).collect();
+    let file = std::env::temp_dir().join(format!("wasmhost-bigcall-{}", std::process::id()));
+    std::fs::write(&file, &payload).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_wasmhost"))
+        .args(["ctl", "--nats-url", &nats.url(), "--lattice", &lattice, "call", ECHO_PK, "Echo.Echo", "--raw", "--data-file"])
+        .arg(&file)
+        .args(["--cluster-seed", &cluster.seed().unwrap()])
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&file);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.stdout.len(), payload.len());
+    assert!(out.stdout == payload, "the echoed bytes differ");
+}

@@ -262,9 +262,7 @@ async fn calls_run_in_parallel_on_separate_instances() {
 
 #[tokio::test]
 async fn oversized_payloads_and_unknown_actors_are_clear_errors() {
-    let mut config = HostConfig::default();
-    config.max_payload = 1024;
-    let host = host_with(config).await;
+    let host = host_with(HostConfig { max_payload: 1024, ..Default::default() }).await;
     let echo = host.start_actor(example_actor("echo").into(), 1, none()).await.unwrap();
     let err = host.call_actor(&echo.public_key, "Echo.Echo", vec![0u8; 2048]).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");

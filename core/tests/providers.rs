@@ -40,7 +40,6 @@ fn link(actor: &str, provider: &str, values: &[(&str, &str)]) -> LinkDefinition 
         link_name: "default".into(),
         contract_id: CONTRACT.into(),
         values: values.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        ..Default::default()
     }
 }
 

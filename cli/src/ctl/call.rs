@@ -7,7 +7,7 @@ use crate::payload::{describe_reply, encode_payload};
 use clap::Args;
 use std::io::Write;
 use wasmhost::protocol::nkeys::KeyPair;
-use wasmhost::protocol::{subjects, Invocation, InvocationResponse, WasmCloudEntity};
+use wasmhost::protocol::{Invocation, InvocationResponse, WasmCloudEntity};
 
 /// The caller key `wash call` put in its invocations' origin: not a real key, an actor-style
 /// entity (no contract), so hosts treat the call like an actor-to-actor call.
@@ -21,8 +21,12 @@ pub struct CallArgs {
     operation: String,
     /// Payload as JSON (sent as msgpack; for HttpServer.HandleRequest an HttpRequest
     /// like {"method":"GET","path":"/x","body":"text"}).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "data_file")]
     data: Option<String>,
+    /// Read the payload from a file instead (JSON, or any bytes with --raw); payloads above
+    /// 900 KiB travel through the lattice's object store, as between hosts.
+    #[arg(long)]
+    data_file: Option<std::path::PathBuf>,
     /// Send --data as raw bytes and print the raw reply bytes.
     #[arg(long)]
     raw: bool,
@@ -33,10 +37,10 @@ pub struct CallArgs {
 
 pub async fn run(client: &CtlClient, out: &Output, args: CallArgs) -> Result<(), String> {
     let invocation = build_invocation(&args)?;
-    let subject = subjects::actor_rpc(client.lattice(), &args.actor_id);
-    let reply = client.request_bytes(&subject, invocation.encode()).await?;
-    let response = InvocationResponse::decode(&reply)
-        .map_err(|e| format!("unexpected reply on {subject}: {e}"))?;
+    // The host's own invocation path: large payloads go through the object store both ways.
+    let response = wasmhost::lattice::invoke_over(client.nats(), client.lattice(), invocation, client.timeout())
+        .await
+        .map_err(|e| format!("the call to {} failed: {}", args.actor_id, e.message()))?;
     let msg = reply_payload(&args.actor_id, response)?;
     if args.raw {
         std::io::stdout()
@@ -61,7 +65,18 @@ fn build_invocation(args: &CallArgs) -> Result<Invocation, String> {
     }
     let cluster = KeyPair::from_seed(args.cluster_seed.trim())
         .map_err(|e| format!("invalid cluster seed: {e}"))?;
-    let payload = encode_payload(&args.operation, args.data.as_deref(), args.raw)?;
+    let payload = match &args.data_file {
+        Some(path) => {
+            let bytes = std::fs::read(path).map_err(|e| format!("cannot read --data-file {}: {e}", path.display()))?;
+            if args.raw {
+                bytes
+            } else {
+                let text = String::from_utf8(bytes).map_err(|_| format!("--data-file {} is not UTF-8 JSON (use --raw for bytes)", path.display()))?;
+                encode_payload(&args.operation, Some(&text), false)?
+            }
+        }
+        None => encode_payload(&args.operation, args.data.as_deref(), args.raw)?,
+    };
     // A fresh server key stands in for the host id wash put there; hosts only check its shape.
     let host_id = KeyPair::new_server().public_key();
     Invocation::new_signed(
@@ -80,12 +95,6 @@ fn reply_payload(actor_id: &str, response: InvocationResponse) -> Result<Vec<u8>
     if let Some(error) = response.error.as_deref().filter(|e| !e.is_empty()) {
         return Err(format!("the call to {actor_id} failed: {error}"));
     }
-    if response.is_chunked() {
-        return Err(format!(
-            "the reply ({} bytes) was chunked into the object store; ctl call does not fetch chunked replies",
-            response.content_length.unwrap_or_default()
-        ));
-    }
     Ok(response.msg)
 }
 
@@ -102,6 +111,7 @@ mod tests {
             actor_id: actor.into(),
             operation: "Echo.Echo".into(),
             data: Some("hello".into()),
+            data_file: None,
             raw: true,
             cluster_seed: seed.into(),
         }
@@ -135,17 +145,12 @@ mod tests {
     }
 
     #[test]
-    fn reply_errors_and_chunked_replies_are_reported() {
+    fn reply_errors_are_reported() {
         assert_eq!(
             reply_payload(ACTOR, InvocationResponse::success("i", b"ok".to_vec())).unwrap(),
             b"ok"
         );
         let err = reply_payload(ACTOR, InvocationResponse::failure("i", "boom")).unwrap_err();
         assert!(err.contains("boom"), "{err}");
-        let mut chunked = InvocationResponse::success("i", Vec::new());
-        chunked.content_length = Some(2_000_000);
-        assert!(reply_payload(ACTOR, chunked)
-            .unwrap_err()
-            .contains("chunked"));
     }
 }

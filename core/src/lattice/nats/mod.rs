@@ -9,12 +9,12 @@
 //!   writing it directly) update this host; only the host that handled a change publishes its
 //!   `linkdef_set`/`linkdef_deleted` event and pushes it to the provider, as v0.59 does;
 
-mod chunking;
+pub(crate) mod chunking;
 mod connect;
 pub(crate) mod control;
 mod events;
 mod kv;
-mod rpc_client;
+pub(crate) mod rpc_client;
 pub(crate) mod rpc_server;
 mod state;
 
