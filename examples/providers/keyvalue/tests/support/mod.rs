@@ -3,7 +3,7 @@
 //! `HttpServer.HandleRequest` call.
 #![allow(dead_code)]
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -91,7 +91,7 @@ pub fn kv_link(provider: &str) -> LinkDefinition {
         provider_id: provider.into(),
         link_name: "default".into(),
         contract_id: CONTRACT.into(),
-        values: HashMap::new(),
+        // No values: no `URL`, so the in-memory store.
         ..Default::default()
     }
 }
