@@ -188,6 +188,21 @@ async fn a_crashed_provider_is_restarted_with_the_current_links_and_host_stop_st
     eventually("children gone after host stop", || children.iter().all(|c| !alive(*c))).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_dropped_without_stop_takes_its_providers_down() {
+    let nats = NatsServer::start();
+    let cluster = KeyPair::new_cluster();
+    let provider = ScriptProvider::new("dropped", RUN_FOREVER);
+    let host = Host::start(config(&nats, &unique_lattice("drop"), &cluster, &provider.dir)).await.unwrap();
+    let info = host.start_provider(provider.source(), "default", None, HashMap::new()).await.unwrap();
+    let pid = info.pid.unwrap();
+    eventually("the provider runs", || !provider.children().is_empty()).await;
+    let children = provider.children();
+    drop(host);
+    eventually("the provider is gone", || !alive(pid)).await;
+    eventually("its children are gone", || children.iter().all(|c| !alive(*c))).await;
+}
+
 /// SIGKILL, as an operator's `kill -9` would.
 fn kill_9(pid: u32) {
     std::process::Command::new("kill").args(["-9", &pid.to_string()]).status().unwrap();

@@ -163,6 +163,18 @@ pub(crate) struct ProviderRegistry {
     running: RwLock<HashMap<(String, String), Arc<RunningProvider>>>,
 }
 
+/// A host dropped without [`Host::stop`] still takes its providers down (killed at once: with the
+/// host gone there is nobody to send a shutdown request).
+impl Drop for ProviderRegistry {
+    fn drop(&mut self) {
+        for provider in self.running.get_mut().values() {
+            if let Some(stop) = provider.stop.lock().take() {
+                let _ = stop.send(());
+            }
+        }
+    }
+}
+
 impl ProviderRegistry {
     fn get(&self, public_key: &str, link_name: &str) -> Option<Arc<RunningProvider>> {
         self.running.read().get(&(public_key.to_string(), link_name.to_string())).cloned()
