@@ -799,6 +799,74 @@ enum wasmhost_result_t wasmhost_decision_deny(struct wasmhost_decision_t *decisi
                                               struct wasmhost_error_t **err);
 
 /**
+ * Starts the capability provider in the provider archive (`.par.gz`) `archive[0..len]` (copied),
+ * serving `link_name` (usually "default"). `config_json` (NULL for none) reaches the provider
+ * unchanged as its HostData config; `annotations_json` is a JSON object of strings or NULL. The
+ * archive's claims and binary hashes are verified and this machine's binary runs as a child
+ * process. Returns once the process runs; health is reported later (`health_check_passed`). On
+ * success `*out_public_key` is the provider's public key (`V...`), to free with
+ * wasmhost_string_free(). Blocking. Providers join the lattice over NATS, so the host needs a
+ * NATS lattice: an embedded host fails with WASMHOST_ERR_INVALID_INPUT. Other errors:
+ * WASMHOST_ERR_CLAIMS (unsigned, forged, hash mismatch), WASMHOST_ERR_INVALID_INPUT (not an
+ * archive, no binary for this machine, already running with that link name), WASMHOST_ERR_DENIED
+ * (policy), WASMHOST_ERR_STOPPED.
+ */
+enum wasmhost_result_t wasmhost_provider_start_bytes(const struct wasmhost_host_t *host,
+                                                     const uint8_t *archive,
+                                                     size_t len,
+                                                     const char *link_name,
+                                                     const char *config_json,
+                                                     const char *annotations_json,
+                                                     char **out_public_key,
+                                                     struct wasmhost_error_t **err);
+
+/**
+ * Like wasmhost_provider_start_bytes(), reading the archive from the file at `path`
+ * (WASMHOST_ERR_NOT_FOUND when it cannot be read).
+ */
+enum wasmhost_result_t wasmhost_provider_start_file(const struct wasmhost_host_t *host,
+                                                    const char *path,
+                                                    const char *link_name,
+                                                    const char *config_json,
+                                                    const char *annotations_json,
+                                                    char **out_public_key,
+                                                    struct wasmhost_error_t **err);
+
+/**
+ * Like wasmhost_provider_start_bytes(), from a reference: `file:///abs/path.par.gz`, an existing
+ * `.par`/`.par.gz` path, or an OCI reference (fetched and cached by the host;
+ * WASMHOST_ERR_TRANSPORT when the registry cannot be reached, WASMHOST_ERR_NOT_FOUND when it has
+ * no such image). Blocking, including the download.
+ */
+enum wasmhost_result_t wasmhost_provider_start_ref(const struct wasmhost_host_t *host,
+                                                   const char *reference,
+                                                   const char *link_name,
+                                                   const char *config_json,
+                                                   const char *annotations_json,
+                                                   char **out_public_key,
+                                                   struct wasmhost_error_t **err);
+
+/**
+ * Stops the provider `provider` (public key) serving `link_name`: asks it to shut down, then
+ * kills its process group if it does not exit in time. Blocking. WASMHOST_ERR_NOT_FOUND when it
+ * does not run on this host with that link name.
+ */
+enum wasmhost_result_t wasmhost_provider_stop(const struct wasmhost_host_t *host,
+                                              const char *provider,
+                                              const char *link_name,
+                                              struct wasmhost_error_t **err);
+
+/**
+ * The providers running on this host as a JSON array of objects (`public_key`, `link_name`,
+ * `contract_id`, `image_ref`, `annotations`, `name`, `vendor`, `rev`, `ver`, `issuer`,
+ * `instance_id`, `pid` (null while it is being restarted), `healthy`, `restarts`), sorted by
+ * public key and link name. On success `*out_json` is a string to free with wasmhost_string_free().
+ */
+enum wasmhost_result_t wasmhost_providers_json(const struct wasmhost_host_t *host,
+                                               char **out_json,
+                                               struct wasmhost_error_t **err);
+
+/**
  * Frees a string returned by this library. NULL is a no-op.
  */
 void wasmhost_string_free(char *s);

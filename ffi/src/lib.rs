@@ -23,6 +23,7 @@ mod host;
 mod link;
 mod log;
 mod policy;
+mod provider;
 mod ptr;
 mod runtime;
 mod version;
@@ -38,5 +39,6 @@ pub use host::{wasmhost_host_free, wasmhost_host_id, wasmhost_host_inventory_jso
 pub use link::*;
 pub use log::*;
 pub use policy::*;
+pub use provider::*;
 pub use ptr::{wasmhost_bytes_free, wasmhost_string_free};
 pub use version::*;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the C API tests: checks the exported symbols of libwasmhost.so, compiles the header as C11
-# and C++17, signs the extra test modules with the wasmhost CLI, then runs test_api plainly, under
+# and C++17, signs the extra test modules and packs a script provider with the wasmhost CLI, then runs test_api plainly, under
 # valgrind (no definite leaks, no memory errors) and with AddressSanitizer.
 #
 # Usage: tests/c/run.sh [PROFILE]   (debug by default; the library must be built: cargo build -p wasmhost-ffi)
@@ -35,9 +35,14 @@ keys="$root/examples/actors/keys"
 for fixture in trap loop; do
     "$cli" claims sign "$root/examples/actors/fixtures/$fixture.wasm" --name "$fixture" -o "$signed/$fixture.wasm" >/dev/null 2>&1
 done
+# A capability provider whose binary is a shell script (reads its HostData, then sleeps), for the providers test.
+printf '#!/bin/sh\nread line\nexec sleep 600\n' >"$signed/script.sh"
+"$cli" par create --capid wasmcloud:keyvalue --name "c script" --vendor wasmhost-tests \
+    --binary "$(uname -m)-linux=$signed/script.sh" -o "$signed/script.par.gz" >/dev/null 2>&1
 for module in echo_rev2 trap loop; do
     [ -s "$signed/$module.wasm" ] || { echo "run.sh: signing $module.wasm with $cli failed" >&2; exit 1; }
 done
+[ -s "$signed/script.par.gz" ] || { echo "run.sh: packing script.par.gz with $cli failed" >&2; exit 1; }
 
 actors="$root/examples/actors"
 # A real nats-server on a free loopback port for the lattice test (stopped on exit).

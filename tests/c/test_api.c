@@ -6,8 +6,10 @@
  * Usage: test_api ACTORS_DIR SIGNED_DIR
  *   ACTORS_DIR: examples/actors (echo.wasm, kvcounter.wasm, pong.wasm)
  *   SIGNED_DIR: modules signed at test time by run.sh: echo_rev2.wasm (echo, revision 2),
- *               trap.wasm and loop.wasm (the fixtures, signed)
+ *               trap.wasm and loop.wasm (the fixtures, signed), script.par.gz (a provider archive whose
+ *               binary is a shell script that sleeps, packed by `wasmhost par create`)
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,7 @@
 #define MISSING_KEY "MAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 
 static char echo_path[4096], kv_path[4096], pong_path[4096], echo2_path[4096], trap_path[4096], loop_path[4096];
+static char provider_path[4096];
 
 /* A config small enough for valgrind: few instance slots, small memories. */
 static wasmhost_config_t *small_config(void) {
@@ -899,6 +902,68 @@ static void test_lattice(void) {
     wasmhost_host_free(b);
 }
 
+/* ---------------------------------------------------------------- providers */
+/* An embedded host refuses providers (they join the lattice over NATS); a NATS host starts the
+ * script provider of run.sh as a child process, lists it, and stops it (the process is gone). */
+static void test_providers(void) {
+    wasmhost_error_t *err = NULL;
+    char *pk = NULL, *json = NULL;
+    wasmhost_host_t *embedded = start_host();
+    EXPECT_MSG(WASMHOST_ERR_INVALID_INPUT, wasmhost_provider_start_file(embedded, provider_path, "default", NULL, NULL, &pk, &err), "NATS");
+    CHECK(pk == NULL);
+    EXPECT(WASMHOST_ERR_INVALID_INPUT, wasmhost_provider_start_file(NULL, provider_path, "default", NULL, NULL, &pk, &err));
+    EXPECT(WASMHOST_ERR_INVALID_INPUT, wasmhost_provider_start_file(embedded, NULL, "default", NULL, NULL, &pk, &err));
+    EXPECT(WASMHOST_ERR_INVALID_INPUT, wasmhost_provider_start_ref(embedded, provider_path, NULL, NULL, NULL, &pk, &err));
+    EXPECT(WASMHOST_ERR_INVALID_INPUT, wasmhost_provider_start_ref(embedded, provider_path, "default", NULL, "[1]", &pk, &err));
+    EXPECT(WASMHOST_ERR_INVALID_INPUT, wasmhost_provider_start_ref(embedded, provider_path, "default", NULL, NULL, NULL, &err));
+    EXPECT(WASMHOST_ERR_INVALID_INPUT, wasmhost_provider_start_bytes(embedded, NULL, 3, "default", NULL, NULL, &pk, &err));
+    EXPECT(WASMHOST_ERR_NOT_FOUND, wasmhost_provider_stop(embedded, "VAAAA", "default", &err));
+    EXPECT(WASMHOST_ERR_INVALID_INPUT, wasmhost_provider_stop(embedded, NULL, "default", &err));
+    EXPECT(WASMHOST_ERR_INVALID_INPUT, wasmhost_providers_json(embedded, NULL, &err));
+    EXPECT_OK(wasmhost_providers_json(embedded, &json, &err));
+    CHECK(json && strcmp(json, "[]") == 0);
+    wasmhost_string_free(json);
+    json = NULL;
+    EXPECT_OK(wasmhost_host_stop(embedded, &err));
+    wasmhost_host_free(embedded);
+
+    const char *url = getenv("WASMHOST_TEST_NATS_URL");
+    if (!url) {
+        printf("(providers: WASMHOST_TEST_NATS_URL not set, run.sh sets it)\n");
+        checks_failed++;
+        return;
+    }
+    wasmhost_host_t *host = lattice_host(url, "ctest-providers", "SCAKUNN72IFVVHIEKSS76LBAJOWFE4FRIDNSCVHFUASRG3FZSGWE6WVUJU");
+    char ref[4200];
+    snprintf(ref, sizeof ref, "file://%s", provider_path);
+    EXPECT_OK(wasmhost_provider_start_ref(host, ref, "default", "{\"greeting\":\"hi\"}", "{\"who\":\"c\"}", &pk, &err));
+    CHECK(pk && pk[0] == 'V' && strlen(pk) == 56);
+    if (!pk) {
+        wasmhost_host_free(host);
+        return;
+    }
+    /* The same provider and link name again is refused; another link name is a second process. */
+    EXPECT_MSG(WASMHOST_ERR_INVALID_INPUT, wasmhost_provider_start_file(host, provider_path, "default", NULL, NULL, &json, &err), "already running");
+    EXPECT_OK(wasmhost_providers_json(host, &json, &err));
+    CHECK(json && strstr(json, pk) && strstr(json, "\"link_name\":\"default\"") && strstr(json, "\"contract_id\":\"wasmcloud:keyvalue\""));
+    CHECK(json && strstr(json, "\"annotations\":{\"who\":\"c\"}") && strstr(json, "\"name\":\"c script\"") && strstr(json, "\"image_ref\":\"file://"));
+    const char *p = json ? strstr(json, "\"pid\":") : NULL;
+    int pid = p ? atoi(p + 6) : 0;
+    CHECK(pid > 0 && kill(pid, 0) == 0);
+    wasmhost_string_free(json);
+    json = NULL;
+    EXPECT(WASMHOST_ERR_NOT_FOUND, wasmhost_provider_stop(host, pk, "other", &err));
+    EXPECT_OK(wasmhost_provider_stop(host, pk, "default", &err));
+    CHECK(pid > 0 && kill(pid, 0) != 0); /* killed and reaped by the host */
+    EXPECT_OK(wasmhost_providers_json(host, &json, &err));
+    CHECK(json && strcmp(json, "[]") == 0);
+    wasmhost_string_free(json);
+    EXPECT(WASMHOST_ERR_NOT_FOUND, wasmhost_provider_stop(host, pk, "default", &err));
+    wasmhost_string_free(pk);
+    EXPECT_OK(wasmhost_host_stop(host, &err));
+    wasmhost_host_free(host);
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) {
         fprintf(stderr, "usage: %s ACTORS_DIR SIGNED_DIR\n", argv[0]);
@@ -910,6 +975,7 @@ int main(int argc, char **argv) {
     snprintf(echo2_path, sizeof echo2_path, "%s/echo_rev2.wasm", argv[2]);
     snprintf(trap_path, sizeof trap_path, "%s/trap.wasm", argv[2]);
     snprintf(loop_path, sizeof loop_path, "%s/loop.wasm", argv[2]);
+    snprintf(provider_path, sizeof provider_path, "%s/script.par.gz", argv[2]);
 
     struct {
         const char *name;
@@ -926,6 +992,7 @@ int main(int argc, char **argv) {
         {"links", test_links},
         {"logs", test_logs},
         {"lattice", test_lattice},
+        {"providers", test_providers},
     };
     const char *only = getenv("WASMHOST_TEST_ONLY");
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
