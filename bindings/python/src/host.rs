@@ -14,7 +14,7 @@ use crate::capability::PyCapability;
 use crate::convert::{bytes_arg, string_map};
 use crate::errors::{exception, to_py, IntoPyResult};
 use crate::events::{subscribe, PyEventStream, PySubscription};
-use crate::info::{actor_dict, claims_dict, link_dict};
+use crate::info::{actor_dict, claims_dict, link_dict, provider_dict};
 use crate::policy::PyPolicy;
 use crate::runtime::runtime;
 
@@ -261,6 +261,43 @@ impl PyHost {
         let list = PyList::empty(py);
         for c in &all {
             list.append(claims_dict(py, c)?)?;
+        }
+        Ok(list)
+    }
+
+    /// Starts a capability provider from a provider archive (bytes, a path or an OCI reference)
+    /// serving `link_name`; `config` reaches the provider unchanged. Needs a NATS lattice
+    /// (`InvalidInput` on an embedded host).
+    #[pyo3(signature = (source, link_name="default".to_string(), config=None, annotations=None))]
+    fn start_provider<'py>(
+        &self,
+        py: Python<'py>,
+        source: &Bound<'py, PyAny>,
+        link_name: String,
+        config: Option<String>,
+        annotations: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let source = actor_source(source)?;
+        let annotations = string_map(annotations)?;
+        let host = self.host.clone();
+        let info = py.detach(|| runtime().block_on(host.start_provider(source, &link_name, config, annotations))).py_err(py)?;
+        provider_dict(py, &info)
+    }
+
+    /// Stops a provider (shutdown request, grace period, then the process group is killed).
+    #[pyo3(signature = (public_key, link_name="default".to_string()))]
+    fn stop_provider(&self, py: Python<'_>, public_key: String, link_name: String) -> PyResult<()> {
+        let host = self.host.clone();
+        py.detach(|| runtime().block_on(host.stop_provider(&public_key, &link_name))).py_err(py)
+    }
+
+    /// The running providers.
+    fn providers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let host = self.host.clone();
+        let all = py.detach(|| host.providers());
+        let list = PyList::empty(py);
+        for p in &all {
+            list.append(provider_dict(py, p)?)?;
         }
         Ok(list)
     }

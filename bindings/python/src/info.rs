@@ -1,11 +1,11 @@
-//! Core data (actors, claims, links) as plain Python dicts; `wasmhost/_host.py` wraps them in
+//! Core data (actors, providers, claims, links) as plain Python dicts; `wasmhost/_host.py` wraps them in
 //! typed classes.
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use wasmhost::protocol::claims::ActorClaims;
 use wasmhost::protocol::LinkDefinition;
-use wasmhost::ActorInfo;
+use wasmhost::{ActorInfo, ProviderInfo};
 
 /// `{public_key, issuer, name, caps, tags, revision, version, call_alias, issued_at, expires, not_before}`.
 pub(crate) fn claims_dict<'py>(py: Python<'py>, c: &ActorClaims) -> PyResult<Bound<'py, PyDict>> {
@@ -50,5 +50,27 @@ pub(crate) fn link_dict<'py>(py: Python<'py>, l: &LinkDefinition) -> PyResult<Bo
     d.set_item("contract_id", &l.contract_id)?;
     d.set_item("link_name", &l.link_name)?;
     d.set_item("values", l.values.clone())?;
+    Ok(d)
+}
+
+/// `{public_key, link_name, contract_id, image_ref, annotations, name, vendor, revision, version,
+/// issuer, instance_id, pid, healthy, restarts}`.
+pub(crate) fn provider_dict<'py>(py: Python<'py>, p: &ProviderInfo) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    let wascap = p.claims.wascap.as_ref();
+    d.set_item("public_key", &p.public_key)?;
+    d.set_item("link_name", &p.link_name)?;
+    d.set_item("contract_id", &p.contract_id)?;
+    d.set_item("image_ref", &p.image_ref)?;
+    d.set_item("annotations", p.annotations.clone())?;
+    d.set_item("name", wascap.and_then(|w| w.name.clone()))?;
+    d.set_item("vendor", wascap.map(|w| w.vendor.clone()))?;
+    d.set_item("revision", wascap.and_then(|w| w.rev))?;
+    d.set_item("version", wascap.and_then(|w| w.ver.clone()))?;
+    d.set_item("issuer", &p.claims.iss)?;
+    d.set_item("instance_id", &p.instance_id)?;
+    d.set_item("pid", p.pid)?;
+    d.set_item("healthy", p.healthy)?;
+    d.set_item("restarts", p.restarts)?;
     Ok(d)
 }

@@ -11,7 +11,7 @@ from __future__ import annotations
 import atexit
 
 from . import _native, http, msgpack
-from ._host import Actor, ActorSource, CapabilityHandler, Events, Host, Payload, PolicyCallback
+from ._host import Actor, ActorSource, CapabilityHandler, Events, Host, Payload, PolicyCallback, Provider, ProviderSource
 from ._native import VERSION as __version__
 from ._native import CapabilityCall, Subscription, flush_logs
 from ._types import ActorInstance, Claims, Event, Link, PolicyRequest
@@ -46,6 +46,8 @@ __all__ = [
     "Payload",
     "PolicyCallback",
     "PolicyRequest",
+    "Provider",
+    "ProviderSource",
     "Subscription",
     "flush_logs",
     "http",

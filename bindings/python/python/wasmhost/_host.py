@@ -1,4 +1,4 @@
-"""The embedding surface: ``Host`` and ``Actor``."""
+"""The embedding surface: ``Host``, ``Actor`` and ``Provider``."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from .errors import TimeoutError as WasmhostTimeoutError
 
 #: Where an actor comes from: the module bytes, a file path, or an OCI reference.
 ActorSource = Union[bytes, bytearray, memoryview, str, "os.PathLike[str]"]
+#: Where a capability provider comes from: the archive (``.par.gz``) bytes, a file path, or an OCI reference.
+ProviderSource = ActorSource
 #: A payload: bytes-like, or ``str`` (sent as UTF-8).
 Payload = Union[bytes, bytearray, memoryview, str]
 #: A capability handler: ``(call) -> bytes``, sync or ``async``.
@@ -90,6 +92,37 @@ class Actor:
 
     def __repr__(self) -> str:
         return f"Actor(public_key={self.public_key!r}, name={self.name!r}, instances={len(self.instances)})"
+
+
+class Provider:
+    """A capability provider running on this host as a child process (as of when it was listed)."""
+
+    def __init__(self, host: "Host", info: Mapping[str, Any]) -> None:
+        self._host = host
+        self.public_key: str = info["public_key"]
+        self.link_name: str = info["link_name"]
+        self.contract_id: str = info["contract_id"]
+        self.image_ref: str = info["image_ref"]
+        self.annotations: Dict[str, str] = dict(info["annotations"])
+        self.name: Optional[str] = info["name"]
+        self.vendor: Optional[str] = info["vendor"]
+        self.revision: Optional[int] = info["revision"]
+        self.version: Optional[str] = info["version"]
+        self.issuer: str = info["issuer"]
+        self.instance_id: str = info["instance_id"]
+        #: The OS process id; ``None`` while the provider is being restarted.
+        self.pid: Optional[int] = info["pid"]
+        #: The last health check's verdict (``False`` until the first one answered).
+        self.healthy: bool = info["healthy"]
+        #: Restarts after unexpected exits so far.
+        self.restarts: int = info["restarts"]
+
+    def stop(self) -> None:
+        """Stops the provider (shutdown request, grace period, then its process group is killed)."""
+        self._host._native.stop_provider(self.public_key, self.link_name)
+
+    def __repr__(self) -> str:
+        return f"Provider(public_key={self.public_key!r}, link_name={self.link_name!r}, contract_id={self.contract_id!r}, pid={self.pid})"
 
 
 class Events:
@@ -267,6 +300,28 @@ class Host:
     def actors(self) -> List[Actor]:
         """The running actors, sorted by public key."""
         return [Actor(self, info) for info in self._native.actors()]
+
+    # -- providers --------------------------------------------------------------------------
+    def start_provider(self, source: ProviderSource, link_name: str = "default", config: Optional[str] = None,
+                       annotations: Optional[Mapping[str, str]] = None) -> Provider:
+        """Starts a capability provider from a provider archive (bytes, a path or an OCI reference)
+        serving ``link_name``; ``config`` (text, usually JSON) reaches the provider unchanged. Returns
+        once its process runs. Providers join the lattice over NATS: an embedded host (no
+        ``nats_url``) raises ``InvalidInput``."""
+        info = self._native.start_provider(_source(source), link_name, config, dict(annotations) if annotations else None)
+        return Provider(self, info)
+
+    def stop_provider(self, provider: Union[Provider, str], link_name: str = "default") -> None:
+        """Stops a provider (``Provider`` or public key) serving ``link_name``; ``ActorNotFound``
+        (the not-found error) when it does not run here."""
+        if isinstance(provider, Provider):
+            self._native.stop_provider(provider.public_key, provider.link_name)
+        else:
+            self._native.stop_provider(provider, link_name)
+
+    def providers(self) -> List[Provider]:
+        """The running providers, sorted by public key and link name."""
+        return [Provider(self, info) for info in self._native.providers()]
 
     def claims(self) -> List[Claims]:
         """Claims of every actor this host has seen."""
