@@ -46,6 +46,32 @@ defmodule Wasmhost do
           instances: [%{instance_id: String.t(), annotations: %{String.t() => String.t()}}]
         }
 
+  @typedoc """
+  Where a capability provider comes from: the archive bytes (a `.par.gz`, gzip magic first), a
+  path to a `.par`/`.par.gz` file, a `file://` URL or an OCI reference, or one of
+  `{:bytes, binary}`, `{:file, path}`, `{:oci, ref}`.
+  """
+  @type provider_source ::
+          binary() | {:bytes, binary()} | {:file, Path.t()} | {:oci, String.t()}
+
+  @typedoc "A capability provider running on this host as a child process."
+  @type provider :: %{
+          public_key: String.t(),
+          link_name: String.t(),
+          contract_id: String.t(),
+          image_ref: String.t(),
+          annotations: %{String.t() => String.t()},
+          name: String.t() | nil,
+          vendor: String.t() | nil,
+          revision: integer() | nil,
+          version: String.t() | nil,
+          issuer: String.t(),
+          instance_id: String.t(),
+          pid: non_neg_integer() | nil,
+          healthy: boolean(),
+          restarts: non_neg_integer()
+        }
+
   @typedoc "A link definition."
   @type link :: %{
           actor_id: String.t(),
@@ -185,6 +211,55 @@ defmodule Wasmhost do
   @doc "The running actors, sorted by public key."
   @spec actors(Host.t()) :: [actor()]
   def actors(host), do: Native.actor_list(resource!(host))
+
+  ## Providers
+
+  @doc """
+  Starts a capability provider from a provider archive after verifying its claims and binary
+  hashes; its binary for this machine runs as a child process. Options: `link_name:` (default
+  `"default"`), `config:` (a string, usually JSON, given to the provider unchanged),
+  `annotations:` (map of strings). Returns once the process runs (`healthy` turns true after its
+  first health check). Providers join the lattice over NATS: a host started without `nats_url:`
+  returns `{:error, {:invalid_input, message}}`.
+  """
+  @spec start_provider(Host.t(), provider_source(), keyword()) :: {:ok, provider()} | error()
+  def start_provider(host, source, opts \\ []) do
+    resource = resource!(host)
+    {kind, data} = provider_source!(source)
+    link_name = string!(Keyword.get(opts, :link_name, "default"))
+
+    config =
+      case Keyword.get(opts, :config) do
+        nil -> nil
+        config when is_binary(config) -> config
+        other -> raise ArgumentError, "config must be a string or nil, got: #{inspect(other)}"
+      end
+
+    annotations = Options.string_map!(:annotations, Keyword.get(opts, :annotations, %{}))
+    Native.provider_start(resource, kind, data, link_name, config, annotations)
+  end
+
+  @doc "Like `start_provider/3`, raising `Wasmhost.Error` on failure."
+  @spec start_provider!(Host.t(), provider_source(), keyword()) :: provider()
+  def start_provider!(host, source, opts \\ []),
+    do: host |> start_provider(source, opts) |> Error.unwrap!()
+
+  @doc """
+  Stops the provider `public_key` serving `link_name`: a shutdown request, a grace period, then
+  its process group is killed. `{:error, {:not_found, _}}` when it does not run here.
+  """
+  @spec stop_provider(Host.t(), String.t(), String.t()) :: :ok | error()
+  def stop_provider(host, public_key, link_name \\ "default"),
+    do: Native.provider_stop(resource!(host), string!(public_key), string!(link_name))
+
+  @doc "Like `stop_provider/3`, raising `Wasmhost.Error` on failure."
+  @spec stop_provider!(Host.t(), String.t(), String.t()) :: :ok
+  def stop_provider!(host, public_key, link_name \\ "default"),
+    do: host |> stop_provider(public_key, link_name) |> Error.unwrap!()
+
+  @doc "The running providers, sorted by public key and link name."
+  @spec providers(Host.t()) :: [provider()]
+  def providers(host), do: Native.provider_list(resource!(host))
 
   ## Calls
 
@@ -382,6 +457,22 @@ defmodule Wasmhost do
       raise(
         ArgumentError,
         "expected wasm bytes, a path or an OCI reference, got: #{inspect(other)}"
+      )
+
+  defp provider_source!(<<0x1F, 0x8B, _::binary>> = bytes), do: {:bytes, bytes}
+  defp provider_source!({:bytes, bytes}) when is_binary(bytes), do: {:bytes, bytes}
+  defp provider_source!({:file, path}) when is_binary(path), do: {:file, path}
+  defp provider_source!({:oci, reference}) when is_binary(reference), do: {:reference, reference}
+
+  defp provider_source!(text) when is_binary(text) do
+    if String.valid?(text) and File.regular?(text), do: {:file, text}, else: {:reference, text}
+  end
+
+  defp provider_source!(other),
+    do:
+      raise(
+        ArgumentError,
+        "expected provider archive bytes, a path or an OCI reference, got: #{inspect(other)}"
       )
 
   defp count!(count, min) when is_integer(count) and count >= min and count <= @max_count,

@@ -86,38 +86,4 @@ defmodule Wasmhost.LatticeNatsTest do
     assert body =~ ~r/^\{"counter":\d+\}$/
     assert Agent.get(store, & &1) >= 2
   end
-
-  # nats-server -js on a free loopback port with its store in a temp dir; returns {url, stop_fun}.
-  defp start_nats_server do
-    bin =
-      [repo_path(".venv/bin/nats-server"), System.find_executable("nats-server")]
-      |> Enum.find(&(&1 && File.exists?(&1))) ||
-        flunk("nats-server is not installed (scripts/setup.sh puts it in .venv/bin)")
-
-    {:ok, socket} = :gen_tcp.listen(0, ip: {127, 0, 0, 1})
-    {:ok, port} = :inet.port(socket)
-    :gen_tcp.close(socket)
-
-    store =
-      Path.join(System.tmp_dir!(), "wasmhost-elixir-nats-#{System.unique_integer([:positive])}")
-
-    File.mkdir_p!(store)
-
-    server =
-      Port.open({:spawn_executable, bin}, [
-        :binary,
-        :stderr_to_stdout,
-        args: ["-js", "-a", "127.0.0.1", "-p", Integer.to_string(port), "-sd", store]
-      ])
-
-    {:os_pid, os_pid} = Port.info(server, :os_pid)
-    eventually(fn -> match?({:ok, _}, :gen_tcp.connect({127, 0, 0, 1}, port, [])) end)
-
-    stop = fn ->
-      System.cmd("kill", [Integer.to_string(os_pid)])
-      File.rm_rf(store)
-    end
-
-    {"nats://127.0.0.1:#{port}", stop}
-  end
 end

@@ -16,6 +16,7 @@ mod events;
 mod host;
 mod links;
 mod policy;
+mod providers;
 mod runtime;
 mod terms;
 

@@ -1,10 +1,10 @@
-//! Term conversions at the edge: results, errors, binaries, JSON values, actor info.
+//! Term conversions at the edge: results, errors, binaries, JSON values, actor and provider info.
 
 use std::collections::HashMap;
 
 use rustler::types::atom::Atom;
 use rustler::{Encoder, Env, NewBinary, NifMap, Term};
-use wasmhost::{ActorInfo, Error};
+use wasmhost::{ActorInfo, Error, ProviderInfo};
 
 use crate::atoms;
 
@@ -125,6 +125,47 @@ impl From<ActorInfo> for ActorTerm {
                     annotations: i.annotations,
                 })
                 .collect(),
+        }
+    }
+}
+
+/// A running capability provider, as `start_provider` and `providers` return it.
+#[derive(NifMap)]
+pub(crate) struct ProviderTerm {
+    public_key: String,
+    link_name: String,
+    contract_id: String,
+    image_ref: String,
+    annotations: HashMap<String, String>,
+    name: Option<String>,
+    vendor: Option<String>,
+    revision: Option<i32>,
+    version: Option<String>,
+    issuer: String,
+    instance_id: String,
+    pid: Option<u32>,
+    healthy: bool,
+    restarts: u32,
+}
+
+impl From<ProviderInfo> for ProviderTerm {
+    fn from(info: ProviderInfo) -> Self {
+        let wascap = info.claims.wascap.as_ref();
+        ProviderTerm {
+            name: wascap.and_then(|w| w.name.clone()),
+            vendor: wascap.map(|w| w.vendor.clone()),
+            revision: wascap.and_then(|w| w.rev),
+            version: wascap.and_then(|w| w.ver.clone()),
+            issuer: info.claims.iss.clone(),
+            public_key: info.public_key,
+            link_name: info.link_name,
+            contract_id: info.contract_id,
+            image_ref: info.image_ref,
+            annotations: info.annotations,
+            instance_id: info.instance_id,
+            pid: info.pid,
+            healthy: info.healthy,
+            restarts: info.restarts,
         }
     }
 }
