@@ -56,6 +56,8 @@ fn host_echo(rt: &tokio::runtime::Runtime, host: &Host, actor: &str, size: usize
 }
 
 /// The floor: a synchronous waPC round trip on plain wasmtime defaults, no pooling, no timeouts.
+/// With `epoch` the engine also compiles in epoch-interruption checks (what the host needs for
+/// timeouts and yields), with a deadline that never fires: the cost of those checks alone.
 mod raw {
     use wasmtime::{Caller, Engine, Extern, Linker, Module, Store};
 
@@ -77,8 +79,8 @@ mod raw {
     }
 
     impl Raw {
-        pub fn new(module: &[u8]) -> Raw {
-            let engine = Engine::default();
+        pub fn new(module: &[u8], epoch: bool) -> Raw {
+            let engine = Engine::new(wasmtime::Config::new().epoch_interruption(epoch)).unwrap();
             let module = Module::new(&engine, module).unwrap();
             let mut linker = Linker::new(&engine);
             linker
@@ -102,6 +104,7 @@ mod raw {
             linker.func_wrap("wapc", "__host_error", |_: Caller<'_, State>, _: i32| {}).unwrap();
             linker.func_wrap("wapc", "__console_log", |_: Caller<'_, State>, _: i32, _: i32| {}).unwrap();
             let mut store = Store::new(&engine, State::default());
+            store.set_epoch_deadline(u64::MAX / 2);
             let instance = linker.instantiate(&mut store, &module).unwrap();
             instance.get_typed_func::<(), ()>(&mut store, "wapc_init").unwrap().call(&mut store, ()).unwrap();
             let call = instance.get_typed_func(&mut store, "__guest_call").unwrap();
@@ -121,8 +124,8 @@ mod raw {
     }
 }
 
-fn raw_echo(module: &[u8], size: usize) -> Stats {
-    let mut raw = raw::Raw::new(module);
+fn raw_echo(module: &[u8], size: usize, epoch: bool) -> Stats {
+    let mut raw = raw::Raw::new(module, epoch);
     let payload = vec![0x5a; size];
     let n = iterations(size);
     for _ in 0..n / 10 {
@@ -166,9 +169,11 @@ fn main() {
     println!("| path                               | payload |        p50 |        p99 | p50/raw  |");
     println!("|------------------------------------|---------|------------|------------|----------|");
     for size in [100, 100 * 1024] {
-        let raw = raw_echo(&echo, size);
+        let raw = raw_echo(&echo, size, false);
+        let raw_epoch = raw_echo(&echo, size, true);
         let ours = host_echo(&rt, &host, &actor, size);
         row("raw wasmtime __guest_call", size, &raw, None);
+        row("raw wasmtime + epoch interruption", size, &raw_epoch, Some(&raw));
         row("wasmhost Host::call_actor", size, &ours, Some(&raw));
         if let Some(peer) = wapc_peer(&echo_path, size) {
             row("wapc 2.2 + wasmtime-provider 2.25", size, &peer, Some(&raw));
