@@ -1,10 +1,13 @@
 //! `wasmhost ctl` (our operator client) drives `wasmhost up` over a real nats-server, and
 //! the 2022 control-interface client sees the effects: both clients speak one protocol.
 
+mod common;
+
+use common::{example_actor_ref as actor_ref, wait_for_instances};
 use std::collections::HashMap;
 use std::time::Duration;
 use wasmcloud_control_interface::Client;
-use wasmhost_interop::{repo_root, wasmhost_binary, HostProcess, NatsServer, Steps};
+use wasmhost_interop::{wasmhost_binary, HostProcess, NatsServer, Steps};
 
 const CLUSTER_SEED: &str = "SCAKUNN72IFVVHIEKSS76LBAJOWFE4FRIDNSCVHFUASRG3FZSGWE6WVUJU";
 const ECHO: &str = "MAWRVJG6CAWBKNCQHRGGQAA3WC2JKG5QXLPXPDUB7XISKAMN5KNWYJ75";
@@ -59,49 +62,6 @@ impl Ctl {
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         }
-    }
-}
-
-fn actor_ref(name: &str) -> String {
-    format!(
-        "file://{}",
-        repo_root()
-            .join(format!("examples/actors/{name}.wasm"))
-            .display()
-    )
-}
-
-async fn instances(client: &Client, host: &str, actor: &str) -> Result<usize, String> {
-    let inventory = client
-        .get_host_inventory(host)
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(inventory
-        .actors
-        .iter()
-        .find(|a| a.id == actor)
-        .map(|a| a.instances.len())
-        .unwrap_or(0))
-}
-
-async fn wait_for_instances(
-    client: &Client,
-    host: &str,
-    actor: &str,
-    count: usize,
-) -> Result<(), String> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let running = instances(client, host, actor).await?;
-        if running == count {
-            return Ok(());
-        }
-        if tokio::time::Instant::now() > deadline {
-            return Err(format!(
-                "{actor} runs {running} instance(s), expected {count}"
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 

@@ -7,25 +7,25 @@
 //!
 //! One host process, one nats-server. Each step is reported on its own (see `Steps`).
 
-use cloudevents::{AttributesReader, Data, Event};
+mod common;
+
+use common::{
+    accepted, actor_entity, connect_client, discover_host, example_actor, host_exited,
+    httpserver_origin, rpc_client, send, EventLog, HttpRequest, HttpResponse, SETTLE,
+};
 use provider_archive::ProviderArchive;
-use serde::{Deserialize, Serialize};
-use std::borrow::Cow;
+use serde::Deserialize;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use wascap::prelude::KeyPair;
-use wasmbus_rpc::common::Message;
 use wasmbus_rpc::core::WasmCloudEntity;
 use wasmbus_rpc::rpc_client::RpcClient;
 use wasmcloud_control_interface::Client;
-use wasmhost_interop::{repo_root, temp_dir, HostProcess, NatsServer, Steps};
+use wasmhost_interop::{temp_dir, HostProcess, NatsServer, Steps};
 
 const LATTICE: &str = "interop-prov";
 const CONTRACT: &str = "wasmcloud:keyvalue";
-/// How long to wait for asynchronous effects (starts, the first health check at ~5 s, events).
-const SETTLE: Duration = Duration::from_secs(30);
 /// The opaque `configuration` string of `lp`, to arrive as `HostData.config_json`.
 const CONFIG: &str = r#"{"greeting":"from the 2022 control client"}"#;
 
@@ -76,27 +76,6 @@ async fn build_archive(dir: &Path) -> Result<Par, String> {
     })
 }
 
-/// `HttpRequest` of wasmcloud-interface-httpserver 0.8 (the same serde shape).
-#[derive(Serialize)]
-struct HttpRequest {
-    method: String,
-    path: String,
-    #[serde(rename = "queryString")]
-    query_string: String,
-    header: HashMap<String, Vec<String>>,
-    #[serde(with = "serde_bytes")]
-    body: Vec<u8>,
-}
-
-/// `HttpResponse` of wasmcloud-interface-httpserver 0.8.
-#[derive(Deserialize)]
-struct HttpResponse {
-    #[serde(rename = "statusCode")]
-    status_code: u16,
-    #[serde(with = "serde_bytes")]
-    body: Vec<u8>,
-}
-
 /// `GetResponse` of wasmcloud-interface-keyvalue 0.7.
 #[derive(Deserialize, Debug)]
 struct GetResponse {
@@ -104,115 +83,9 @@ struct GetResponse {
     exists: bool,
 }
 
-/// The kvcounter example actor's `file://` reference and public key.
-fn kvcounter() -> (String, String) {
-    let path = repo_root().join("examples/actors/kvcounter.wasm");
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let module: parity_wasm::elements::Module =
-        parity_wasm::deserialize_buffer(&bytes).expect("a wasm module");
-    let section = module
-        .custom_sections()
-        .find(|s| s.name() == "jwt")
-        .expect("the actor is signed");
-    let jwt = std::str::from_utf8(section.payload()).expect("utf-8 token");
-    let claims = wascap::jwt::Claims::<wascap::jwt::Actor>::decode(jwt)
-        .expect("wascap 0.8 decodes the token");
-    (format!("file://{}", path.display()), claims.subject)
-}
-
-/// Every lifecycle event the client's `events_receiver` delivered, in order.
-#[derive(Clone, Default)]
-struct EventLog(Arc<Mutex<Vec<Event>>>);
-
-impl EventLog {
-    fn start(mut receiver: tokio::sync::mpsc::Receiver<Event>) -> EventLog {
-        let log = EventLog::default();
-        let sink = log.clone();
-        tokio::spawn(async move {
-            while let Some(event) = receiver.recv().await {
-                sink.0.lock().unwrap().push(event);
-            }
-        });
-        log
-    }
-
-    /// Waits until `count` events of `kind` (short type) satisfy `matches` on their data.
-    async fn wait_for(
-        &self,
-        kind: &str,
-        count: usize,
-        matches: impl Fn(&serde_json::Value) -> bool,
-    ) -> Result<Vec<serde_json::Value>, String> {
-        let full_type = format!("com.wasmcloud.lattice.{kind}");
-        let deadline = tokio::time::Instant::now() + SETTLE;
-        loop {
-            let found: Vec<serde_json::Value> = self
-                .0
-                .lock()
-                .unwrap()
-                .iter()
-                .filter(|e| e.ty() == full_type)
-                .filter_map(|e| match e.data() {
-                    Some(Data::Json(v)) => Some(v.clone()),
-                    Some(Data::String(s)) => serde_json::from_str(s).ok(),
-                    Some(Data::Binary(b)) => serde_json::from_slice(b).ok(),
-                    None => None,
-                })
-                .filter(|data| matches(data))
-                .collect();
-            if found.len() >= count {
-                return Ok(found);
-            }
-            if tokio::time::Instant::now() > deadline {
-                let seen: Vec<String> = self
-                    .0
-                    .lock()
-                    .unwrap()
-                    .iter()
-                    .map(|e| e.ty().trim_start_matches("com.wasmcloud.lattice.").to_string())
-                    .collect();
-                return Err(format!(
-                    "{count} {kind} event(s) expected, {} matched within {SETTLE:?}; events seen: {seen:?}",
-                    found.len()
-                ));
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// The events of `kind` seen so far (data only).
-    fn of_kind(&self, kind: &str) -> Vec<serde_json::Value> {
-        let full_type = format!("com.wasmcloud.lattice.{kind}");
-        self.0
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|e| e.ty() == full_type)
-            .filter_map(|e| match e.data() {
-                Some(Data::Json(v)) => Some(v.clone()),
-                _ => None,
-            })
-            .collect()
-    }
-}
-
 fn provider_event(key: &str, link: &str) -> impl Fn(&serde_json::Value) -> bool {
     let (key, link) = (key.to_string(), link.to_string());
     move |d| d["public_key"] == key.as_str() && d["link_name"] == link.as_str()
-}
-
-fn accepted(
-    ack: Result<
-        wasmcloud_control_interface::CtlOperationAck,
-        Box<dyn std::error::Error + Send + Sync>,
-    >,
-) -> Result<(), String> {
-    let ack = ack.map_err(|e| e.to_string())?;
-    if ack.accepted {
-        Ok(())
-    } else {
-        Err(format!("refused: {}", ack.error))
-    }
 }
 
 // ---- OS processes (Linux /proc) ----
@@ -341,26 +214,6 @@ async fn wait_for_exit(pids: &BTreeSet<u32>) -> Result<(), String> {
 
 // ---- RPC with wasmbus-rpc's own client ----
 
-fn rpc_client(nats: &async_nats::Client, cluster: &KeyPair) -> Result<RpcClient, String> {
-    let seed = cluster.seed().map_err(|e| e.to_string())?;
-    let key = Arc::new(KeyPair::from_seed(&seed).map_err(|e| e.to_string())?);
-    let host_id = KeyPair::new_server().public_key();
-    Ok(RpcClient::new(
-        nats.clone(),
-        host_id,
-        Some(Duration::from_secs(10)),
-        key,
-    ))
-}
-
-fn actor_entity(key: &str) -> WasmCloudEntity {
-    WasmCloudEntity {
-        public_key: key.to_string(),
-        link_name: String::new(),
-        contract_id: String::new(),
-    }
-}
-
 fn provider_entity(key: &str, link: &str) -> WasmCloudEntity {
     WasmCloudEntity {
         public_key: key.to_string(),
@@ -383,23 +236,16 @@ async fn handle_request(
         body: Vec::new(),
     };
     let arg = wasmbus_rpc::common::serialize(&request).map_err(|e| e.to_string())?;
-    let origin = WasmCloudEntity {
-        public_key: KeyPair::new_service().public_key(),
-        link_name: "default".into(),
-        contract_id: "wasmcloud:httpserver".into(),
-    };
-    let reply = rpc
-        .send(
-            origin,
-            actor_entity(kvcounter),
-            LATTICE,
-            Message {
-                method: "HttpServer.HandleRequest",
-                arg: Cow::Owned(arg),
-            },
-        )
-        .await
-        .map_err(|e| e.to_string())?;
+    let origin = httpserver_origin(&KeyPair::new_service().public_key());
+    let reply = send(
+        rpc,
+        origin,
+        actor_entity(kvcounter),
+        LATTICE,
+        "HttpServer.HandleRequest",
+        arg,
+    )
+    .await?;
     let response: HttpResponse =
         wasmbus_rpc::common::deserialize(&reply).map_err(|e| e.to_string())?;
     Ok((
@@ -417,18 +263,15 @@ async fn kv_get(
     key: &str,
 ) -> Result<GetResponse, String> {
     let arg = wasmbus_rpc::common::serialize(&key.to_string()).map_err(|e| e.to_string())?;
-    let reply = rpc
-        .send(
-            actor_entity(origin),
-            provider_entity(provider, link),
-            LATTICE,
-            Message {
-                method: "KeyValue.Get",
-                arg: Cow::Owned(arg),
-            },
-        )
-        .await
-        .map_err(|e| e.to_string())?;
+    let reply = send(
+        rpc,
+        actor_entity(origin),
+        provider_entity(provider, link),
+        LATTICE,
+        "KeyValue.Get",
+        arg,
+    )
+    .await?;
     wasmbus_rpc::common::deserialize(&reply).map_err(|e| e.to_string())
 }
 
@@ -444,6 +287,62 @@ async fn link_record(
         return Err(format!("the provider ({link}) holds no link for {actor}"));
     }
     serde_json::from_str(&got.value).map_err(|e| format!("{e}: {}", got.value))
+}
+
+/// Polls `link_record` until the provider holds the link (pushes are asynchronous); its last
+/// error after `SETTLE`.
+async fn wait_for_link_record(
+    rpc: &RpcClient,
+    actor: &str,
+    provider: &str,
+    link: &str,
+) -> Result<serde_json::Value, String> {
+    let deadline = tokio::time::Instant::now() + SETTLE;
+    loop {
+        match link_record(rpc, actor, provider, link).await {
+            Ok(record) => return Ok(record),
+            Err(e) if tokio::time::Instant::now() > deadline => return Err(e),
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+}
+
+/// The HostData the provider instance `link` was started with (its `__host_data` record).
+async fn host_data(
+    rpc: &RpcClient,
+    actor: &str,
+    provider: &str,
+    link: &str,
+) -> Result<serde_json::Value, String> {
+    let got = kv_get(rpc, actor, provider, link, "__host_data").await?;
+    serde_json::from_str(&got.value).map_err(|e| e.to_string())
+}
+
+/// `start_provider` of the archive `par_ref` (service key `par_key`) as link `link` with the
+/// configuration string `config`; the `provider_started` events of that instance.
+async fn start_provider(
+    client: &Client,
+    events: &EventLog,
+    host_id: &str,
+    par_ref: &str,
+    par_key: &str,
+    link: &str,
+    config: &str,
+) -> Result<Vec<serde_json::Value>, String> {
+    accepted(
+        client
+            .start_provider(
+                host_id,
+                par_ref,
+                Some(link.to_string()),
+                None,
+                Some(config.to_string()),
+            )
+            .await,
+    )?;
+    events
+        .wait_for("provider_started", 1, provider_event(par_key, link))
+        .await
 }
 
 /// Runs `wasmhost par inspect FILE`.
@@ -566,15 +465,15 @@ async fn the_2022_provider_follows_the_protocol_without_a_host() {
                 &serde_json::json!({"key": "k", "value": 1}),
             )
             .unwrap();
-            let reply = rpc
-                .send(
-                    actor_entity(&actor),
-                    provider_entity(&provider, "default"),
-                    lattice,
-                    Message { method: "KeyValue.Increment", arg: Cow::Owned(arg) },
-                )
-                .await
-                .map_err(|e| e.to_string())?;
+            let reply = send(
+                rpc,
+                actor_entity(&actor),
+                provider_entity(&provider, "default"),
+                lattice,
+                "KeyValue.Increment",
+                arg,
+            )
+            .await?;
             wasmbus_rpc::common::deserialize::<i32>(&reply).map_err(|e| e.to_string())
         }
     };
@@ -593,7 +492,7 @@ async fn the_2022_provider_follows_the_protocol_without_a_host() {
     loop {
         let b = increment(actor_b.clone()).await;
         let a = increment(actor_a.clone()).await;
-        if b.is_ok() && a.as_ref().err().map_or(false, |e| e.contains("unlinked actor")) {
+        if b.is_ok() && a.as_ref().err().is_some_and(|e| e.contains("unlinked actor")) {
             break;
         }
         assert!(tokio::time::Instant::now() < deadline, "b {b:?}, a {a:?}; {}", log_text());
@@ -659,7 +558,8 @@ async fn a_2022_provider_runs_under_wasmhost_up_unchanged() {
         .await
         .expect("provider-archive 0.6.0 writes the archive");
     let par_ref = format!("file://{}", par.path.display());
-    let (kv_ref, kv_key) = kvcounter();
+    let kvcounter = example_actor("kvcounter");
+    let (kv_ref, kv_key) = (kvcounter.reference, kvcounter.key);
 
     let nats_server = NatsServer::start();
     let cluster = KeyPair::new_cluster();
@@ -677,35 +577,11 @@ async fn a_2022_provider_runs_under_wasmhost_up_unchanged() {
     );
     let host_pid = host.pid();
 
-    let nats = async_nats::connect(nats_server.url())
-        .await
-        .expect("connect to nats-server");
-    let client = Client::new(
-        nats.clone(),
-        Some(LATTICE.to_string()),
-        Duration::from_secs(5),
-        Duration::from_secs(1),
-    );
-    let events = EventLog::start(client.events_receiver().await.expect("events_receiver"));
+    let (nats, client, events) = connect_client(nats_server.url(), LATTICE).await;
     let rpc = rpc_client(&nats, &cluster).expect("rpc client");
     let mut steps = Steps::default();
 
-    let host_id = steps
-        .run("get_hosts discovers the host", async {
-            let deadline = tokio::time::Instant::now() + SETTLE;
-            loop {
-                let hosts = client.get_hosts().await.map_err(|e| e.to_string())?;
-                match hosts.as_slice() {
-                    [one] => return Ok(one.id.clone()),
-                    [] if tokio::time::Instant::now() < deadline => continue,
-                    other => return Err(format!("expected one host, got {other:?}")),
-                }
-            }
-        })
-        .await;
-    let Some(host_id) = host_id else {
-        steps.blocked("everything else", "get_hosts discovers the host");
-        steps.finish(&host.log_text());
+    let Some(host_id) = discover_host(&mut steps, &client, &host, |_| true).await else {
         return;
     };
 
@@ -725,20 +601,10 @@ async fn a_2022_provider_runs_under_wasmhost_up_unchanged() {
         .run(
             "start_provider file://….par.gz (link default) → provider_started",
             async {
-                accepted(
-                    client
-                        .start_provider(
-                            &host_id,
-                            &par_ref,
-                            Some("default".to_string()),
-                            None,
-                            Some(CONFIG.to_string()),
-                        )
-                        .await,
-                )?;
-                let found = events
-                    .wait_for("provider_started", 1, provider_event(&par.key, "default"))
-                    .await?;
+                let found = start_provider(
+                    &client, &events, &host_id, &par_ref, &par.key, "default", CONFIG,
+                )
+                .await?;
                 let data = &found[0];
                 if data["contract_id"] != CONTRACT {
                     return Err(format!("provider_started contract_id: {data}"));
@@ -827,14 +693,7 @@ async fn a_2022_provider_runs_under_wasmhost_up_unchanged() {
         steps
             .run("the running provider receives the link (linkdefs.put)", async {
                 // The push is asynchronous: poll until the provider holds the link.
-                let deadline = tokio::time::Instant::now() + SETTLE;
-                let record = loop {
-                    match link_record(&rpc, &kv_key, &par.key, "default").await {
-                        Ok(record) => break record,
-                        Err(e) if tokio::time::Instant::now() > deadline => return Err(e),
-                        Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-                    }
-                };
+                let record = wait_for_link_record(&rpc, &kv_key, &par.key, "default").await?;
                 if record["source"] != "linkdefs.put" || record["values"]["NAMESPACE"] != "interop"
                 {
                     return Err(format!("link record {record}"));
@@ -845,9 +704,7 @@ async fn a_2022_provider_runs_under_wasmhost_up_unchanged() {
 
         steps
             .run("HostData of the default instance (config_json, host_id, link)", async {
-                let got = kv_get(&rpc, &kv_key, &par.key, "default", "__host_data").await?;
-                let data: serde_json::Value =
-                    serde_json::from_str(&got.value).map_err(|e| e.to_string())?;
+                let data = host_data(&rpc, &kv_key, &par.key, "default").await?;
                 if data["config_json"] != CONFIG
                     || data["host_id"] != host_id.as_str()
                     || data["link_name"] != "default"
@@ -927,21 +784,17 @@ async fn a_2022_provider_runs_under_wasmhost_up_unchanged() {
 
     let preset_up = steps
         .run("start_provider (link preset) → provider_started", async {
-            accepted(
-                client
-                    .start_provider(
-                        &host_id,
-                        &par_ref,
-                        Some("preset".to_string()),
-                        None,
-                        Some(PRESET_CONFIG.to_string()),
-                    )
-                    .await,
-            )?;
-            events
-                .wait_for("provider_started", 1, provider_event(&par.key, "preset"))
-                .await
-                .map(|_| ())
+            start_provider(
+                &client,
+                &events,
+                &host_id,
+                &par_ref,
+                &par.key,
+                "preset",
+                PRESET_CONFIG,
+            )
+            .await
+            .map(|_| ())
         })
         .await
         .is_some();
@@ -962,17 +815,8 @@ async fn a_2022_provider_runs_under_wasmhost_up_unchanged() {
     if preset_up && preset_linked && actor_up {
         steps
             .run("a link put before start arrives in HostData", async {
-                let deadline = tokio::time::Instant::now() + SETTLE;
-                let record = loop {
-                    match link_record(&rpc, &kv_key, &par.key, "preset").await {
-                        Ok(record) => break record,
-                        Err(e) if tokio::time::Instant::now() > deadline => return Err(e),
-                        Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-                    }
-                };
-                let got = kv_get(&rpc, &kv_key, &par.key, "preset", "__host_data").await?;
-                let data: serde_json::Value =
-                    serde_json::from_str(&got.value).map_err(|e| e.to_string())?;
+                let record = wait_for_link_record(&rpc, &kv_key, &par.key, "preset").await?;
+                let data = host_data(&rpc, &kv_key, &par.key, "preset").await?;
                 if record["source"] != "host_data"
                     || record["values"]["SOURCE"] != "before-start"
                     || data["links"] != serde_json::json!([kv_key])
@@ -1094,10 +938,8 @@ async fn a_2022_provider_runs_under_wasmhost_up_unchanged() {
             accepted(client.stop_host(&host_id, Some(5000)).await)?;
             // Every check runs; the step reports all that failed.
             let mut problems = Vec::new();
-            match tokio::task::block_in_place(|| host.wait_for_exit(SETTLE)) {
-                Some(status) if status.success() => {}
-                Some(status) => problems.push(format!("the host exited with {status}")),
-                None => problems.push(format!("the host still runs {SETTLE:?} after stop_host")),
+            if let Err(e) = host_exited(&mut host) {
+                problems.push(e);
             }
             if remaining.is_empty() && preset_up {
                 problems.push("no provider process was running before stop_host".into());
