@@ -11,7 +11,7 @@ use wasmhost_protocol::events::CloudEvent;
 use crate::lattice::LatticeTransport;
 
 /// How many events a slow subscriber may fall behind before it misses some.
-const EVENT_BUFFER: usize = 4096;
+pub(crate) const EVENT_BUFFER: usize = 4096;
 
 /// A stream of lattice events for one subscriber. Events published while the subscriber was too far
 /// behind are skipped (a warning says how many); the stream ends when the host stops.
@@ -20,6 +20,10 @@ pub struct EventStream {
 }
 
 impl EventStream {
+    pub(crate) fn from_receiver(rx: broadcast::Receiver<Arc<CloudEvent>>) -> Self {
+        EventStream { rx }
+    }
+
     /// The next event, or `None` once the host has stopped and every event was read.
     pub async fn next(&mut self) -> Option<Arc<CloudEvent>> {
         loop {

@@ -275,6 +275,17 @@ impl Host {
         self.inner.events.subscribe().ok_or_else(Error::stopped)
     }
 
+    /// Subscribes to the events of every host in the lattice (`wasmbus.evt.{lattice}`), this one
+    /// included; in the embedded lattice that is this host's own events. Events that are not
+    /// valid CloudEvents JSON are skipped. The stream ends when this host stops.
+    pub async fn subscribe_lattice_events(&self) -> Result<EventStream> {
+        self.ensure_running()?;
+        match self.transport() {
+            Some(lattice) => lattice.subscribe_events().await,
+            None => self.subscribe_events(),
+        }
+    }
+
     /// Registers an in-process handler for `contract_id` and `link_name`; replaces a previous one.
     /// Actors reach it through `__host_call` when their claims hold the contract id.
     pub fn register_capability(&self, contract_id: &str, link_name: &str, handler: Arc<dyn CapabilityHandler>) -> Result<()> {

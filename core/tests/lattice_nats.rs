@@ -446,3 +446,41 @@ async fn a_host_authenticates_with_an_nkey_seed_on_both_connections() {
     let err = Host::start(bad).await.err().expect("a bad seed is refused");
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_subscribes_to_every_hosts_events_in_its_lattice() {
+    let nats = NatsServer::start();
+    let lattice = unique_lattice("allevents");
+    let cluster = KeyPair::new_cluster();
+    let a = start_host(&nats.url(), &lattice, &cluster, &[]).await;
+    let b = start_host(&nats.url(), &lattice, &cluster, &[]).await;
+    let mut events = a.subscribe_lattice_events().await.unwrap();
+    // Garbage on the subject is skipped, not fatal.
+    let client = client(&nats.url()).await;
+    client.publish(subjects::events(&lattice), "not a cloud event".into()).await.unwrap();
+    client.flush().await.unwrap();
+    b.start_actor(actor("echo"), 1, HashMap::new()).await.unwrap();
+    let started = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let event = events.next().await.expect("stream open");
+            if event.short_type() == "actor_started" {
+                return event;
+            }
+        }
+    })
+    .await
+    .expect("B's actor_started reaches A's subscriber");
+    assert_eq!(started.source, b.id());
+    assert_eq!(started.data["public_key"], ECHO_PK);
+    b.stop().await.unwrap();
+    a.stop().await.unwrap();
+    let end = tokio::time::timeout(Duration::from_secs(5), async { while events.next().await.is_some() {} }).await;
+    assert!(end.is_ok(), "the stream ends when the subscribing host stops");
+
+    // The embedded lattice is the host itself.
+    let embedded = Host::start(wasmhost::HostConfig::default()).await.unwrap();
+    let mut own = embedded.subscribe_lattice_events().await.unwrap();
+    embedded.start_actor(actor("echo"), 1, HashMap::new()).await.unwrap();
+    assert_eq!(own.next().await.unwrap().short_type(), "actor_started");
+    embedded.stop().await.unwrap();
+}

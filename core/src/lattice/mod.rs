@@ -63,6 +63,9 @@ pub trait LatticeTransport: Send + Sync + 'static {
     /// acknowledged within `timeout`.
     async fn provider_shutdown(&self, public_key: &str, link_name: &str, host_id: &str, timeout: Duration) -> Result<()>;
 
+    /// Every host's events: a subscription to `wasmbus.evt.{lattice}` that ends when the host stops.
+    async fn subscribe_events(&self) -> Result<crate::EventStream>;
+
     /// Flushes and disconnects; called once when the host stops.
     async fn shutdown(&self);
 }

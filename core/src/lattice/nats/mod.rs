@@ -115,7 +115,7 @@ impl NatsTransport {
         F: Fn() -> Fut + Send + 'static,
         Fut: std::future::Future<Output = Result<()>> + Send,
     {
-        let task = tokio::spawn(async move {
+        self.spawn_task(async move {
             loop {
                 match write().await {
                     Ok(()) => return,
@@ -124,6 +124,10 @@ impl NatsTransport {
                 tokio::time::sleep(WRITE_RETRY).await;
             }
         });
+    }
+
+    fn spawn_task(&self, task: impl std::future::Future<Output = ()> + Send + 'static) {
+        let task = tokio::spawn(task);
         let mut tasks = self.tasks.lock();
         tasks.retain(|t| !t.is_finished());
         tasks.push(task);
@@ -257,6 +261,32 @@ impl LatticeTransport for NatsTransport {
         let subject = subjects::provider_shutdown(&self.lattice, public_key, link_name);
         let body = serde_json::json!({ "host_id": host_id }).to_string();
         self.request(subject, body.into_bytes(), timeout).await.map(|_| ())
+    }
+
+    async fn subscribe_events(&self) -> Result<crate::EventStream> {
+        let subject = subjects::events(&self.lattice);
+        let mut subscription = self
+            .ctl
+            .subscribe(subject.clone())
+            .await
+            .map_err(|e| transport_error(format!("cannot subscribe to {subject}: {e}")))?;
+        let (tx, rx) = tokio::sync::broadcast::channel(crate::events::EVENT_BUFFER);
+        // Ends (and unsubscribes) when the last reader is gone and the next event comes, or when
+        // the host stops (the task is aborted with the others, which ends the readers' streams).
+        self.spawn_task(async move {
+            use futures::StreamExt;
+            while let Some(message) = subscription.next().await {
+                match CloudEvent::from_json_bytes(&message.payload) {
+                    Ok(event) => {
+                        if tx.send(Arc::new(event)).is_err() {
+                            return;
+                        }
+                    }
+                    Err(e) => tracing::debug!(%subject, error = %e, "ignoring a malformed lattice event"),
+                }
+            }
+        });
+        Ok(crate::EventStream::from_receiver(rx))
     }
 
     async fn shutdown(&self) {
