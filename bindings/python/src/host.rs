@@ -383,6 +383,13 @@ impl PyHost {
         Ok(PyEventStream::new(self.host.subscribe_events().py_err(py)?))
     }
 
+    /// A new stream of every host's events in the lattice (`wasmbus.evt.{lattice}`), this host's
+    /// included; in the embedded lattice that is this host's own. Ends when this host stops.
+    fn lattice_events(&self, py: Python<'_>) -> PyResult<PyEventStream> {
+        let host = self.host.clone();
+        Ok(PyEventStream::new(py.detach(|| runtime().block_on(host.subscribe_lattice_events())).py_err(py)?))
+    }
+
     /// Calls `callback(event_json)` for every event from now on, on a background thread.
     fn on_event(&self, py: Python<'_>, callback: Py<PyAny>) -> PyResult<PySubscription> {
         let stream = self.host.subscribe_events().py_err(py)?;

@@ -112,3 +112,27 @@ def test_lattices_are_isolated_and_untrusted_clusters_are_refused(nats_url: str)
         # Same lattice, but `stranger` signs invocations with its own cluster key, which `a` does not trust.
         with pytest.raises(wasmhost.InvocationError, match="Issuer"):
             stranger.call(ECHO_KEY, "Echo.Echo", b"x")
+
+
+def test_lattice_events_carry_other_hosts_events(nats_url: str) -> None:
+    with lattice_host(nats_url, "py4") as a, lattice_host(nats_url, "py4") as b:
+        events = a.lattice_events()
+        own = a.events()
+        b.start_actor(ECHO)
+        deadline = time.monotonic() + 30
+        while True:
+            remaining = deadline - time.monotonic()
+            assert remaining > 0, "host B's actor_started never reached host A's lattice_events()"
+            event = events.get(timeout=remaining)
+            assert event is not None, "lattice_events() ended early"
+            if event.kind == "actor_started" and event.source == b.id:
+                assert event.data["public_key"] == ECHO_KEY
+                break
+        # Host A's own stream only has host A's events.
+        with pytest.raises(wasmhost.TimeoutError):
+            while True:
+                mine = own.get(timeout=0.5)
+                assert mine is not None and mine.source == a.id, mine
+    # The stream ends once host A stops.
+    while events.get(timeout=10) is not None:
+        pass

@@ -354,6 +354,12 @@ class Host:
         """A new event stream (iterate it with ``for`` or ``async for``)."""
         return Events(self._native.events())
 
+    def lattice_events(self) -> Events:
+        """A new stream of every host's events in the lattice (``wasmbus.evt.{lattice}``), this
+        host's included (``event.source`` is the publishing host's id); with the embedded lattice,
+        the same as ``events()``. It ends when this host stops."""
+        return Events(self._native.lattice_events())
+
     def on_event(self, callback: Callable[[Event], Any]) -> _native.Subscription:
         """Calls ``callback(event)`` for each event, in order, on a host thread; ``async`` callbacks
         run on the loop that was running here. Exceptions are logged. ``close()`` the result to stop."""
