@@ -344,6 +344,22 @@ defmodule Wasmhost do
   def subscribe_events(_host, pid),
     do: raise(ArgumentError, "events go to a local pid, got: #{inspect(pid)}")
 
+  @doc """
+  Like `subscribe_events/2`, for the events of every host in the host's lattice
+  (`wasmbus.evt.{lattice}` over NATS), this host's included, so hosts in other OS processes are
+  seen too; with the embedded lattice these are the host's own events. Messages have the same
+  shape: `host_id` is the subscribing host's id, `event["source"]` the id of the host that
+  published it. Forwarding ends when the host stops or `pid` is found dead.
+  """
+  @spec subscribe_lattice_events(Host.t(), pid()) :: :ok | error()
+  def subscribe_lattice_events(host, pid \\ self())
+
+  def subscribe_lattice_events(host, pid) when is_pid(pid) and node(pid) == node(),
+    do: Native.lattice_events_subscribe(resource!(host), pid)
+
+  def subscribe_lattice_events(_host, pid),
+    do: raise(ArgumentError, "events go to a local pid, got: #{inspect(pid)}")
+
   @doc "The short name of an event's type: `\"actor_started\"` for `com.wasmcloud.lattice.actor_started`."
   @spec event_name(map()) :: String.t()
   def event_name(%{"type" => "com.wasmcloud.lattice." <> name}), do: name

@@ -59,6 +59,39 @@ defmodule Wasmhost.LatticeNatsTest do
     end)
   end
 
+  test "lattice events: another host's events reach the subscriber and Wasmhost.Lattice", %{
+    a: a,
+    b: b
+  } do
+    :ok = Wasmhost.subscribe_lattice_events(a, self())
+
+    # Only A is given: B is seen through the lattice's events alone, like a host in another process.
+    {:ok, lattice} = Lattice.start_link(host: a)
+    Wasmhost.start_actor!(b, actor_path("echo"))
+
+    a_id = a.id
+    b_id = b.id
+    started = "com.wasmcloud.lattice.actor_started"
+
+    assert_receive {:wasmhost_event, ^a_id,
+                    %{"type" => ^started, "source" => ^b_id, "data" => data}},
+                   10_000
+
+    assert data["public_key"] == echo_key()
+
+    eventually(fn ->
+      match?(
+        [%{host_id: ^b_id}],
+        Map.values((Lattice.actors(lattice)[echo_key()] || %{instances: %{}}).instances)
+      )
+    end)
+
+    assert Lattice.actors(lattice)[echo_key()].count == 1
+    :ok = Wasmhost.stop_host(a)
+    assert {:error, {:stopped, _}} = Wasmhost.subscribe_lattice_events(a, self())
+    assert_raise ArgumentError, fn -> Wasmhost.subscribe_lattice_events(a, :me) end
+  end
+
   test "an Elixir capability on one host serves an actor called from the other", %{a: a, b: b} do
     Wasmhost.start_actor!(b, actor_path("kvcounter"))
     {:ok, store} = Agent.start_link(fn -> 0 end)

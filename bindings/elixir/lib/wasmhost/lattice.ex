@@ -7,12 +7,14 @@ defmodule Wasmhost.Lattice do
       Wasmhost.Lattice.actors(lattice)
       #=> %{"MB..." => %{name: "Echo", count: 2, instances: %{"uuid" => %{host_id: "N...", ...}}, ...}}
 
-  It subscribes to the events of the hosts it is given (`host:` or `hosts:`, the hosts of this VM;
-  in a NATS lattice they may be several) and seeds itself from their inventories and links, so it
-  is complete from the start. Hosts in other OS processes appear only through what local hosts
-  report (the core does not offer the lattice-wide event stream to embedders yet). Events are idempotent on the picture (instances are keyed by id), so an
-  event seen both in the seed and in the stream counts once. A heartbeat replaces what is known
-  about its host's instances, which heals any missed event.
+  It subscribes to the lattice-wide events (`Wasmhost.subscribe_lattice_events/2`) of the hosts it
+  is given (`host:` or `hosts:`, the hosts of this VM; in a NATS lattice they may be several), so
+  hosts in other OS processes are seen too, from their first event on (their heartbeat at the
+  latest), and seeds itself from the given hosts' inventories and links, so it is complete from
+  the start for them. Events are idempotent on the picture (instances are keyed by id), so an
+  event seen both in the seed and in the stream counts once; an event that arrives again through a
+  second local host's subscription (same CloudEvent id) is dropped. A heartbeat replaces what is
+  known about its host's instances, which heals any missed event.
   """
 
   use GenServer
@@ -66,10 +68,14 @@ defmodule Wasmhost.Lattice do
   @impl true
   def init(hosts) do
     state =
-      Enum.reduce(hosts, %{hosts: %{}, actors: %{}, links: %{}}, fn host, acc ->
-        :ok = Wasmhost.subscribe_events(host, self())
-        seed(acc, host)
-      end)
+      Enum.reduce(
+        hosts,
+        %{hosts: %{}, actors: %{}, links: %{}, seen: {MapSet.new(), :queue.new()}},
+        fn host, acc ->
+          :ok = Wasmhost.subscribe_lattice_events(host, self())
+          seed(acc, host)
+        end
+      )
 
     {:ok, state}
   end
@@ -83,12 +89,42 @@ defmodule Wasmhost.Lattice do
   def handle_call(:links, _from, state), do: {:reply, state.links, state}
 
   @impl true
-  def handle_info({:wasmhost_event, _host_id, event}, state),
-    do:
-      {:noreply,
-       apply_event(state, Wasmhost.event_name(event), event["source"], event["data"] || %{})}
+  def handle_info({:wasmhost_event, _host_id, event}, state) do
+    case first_sight(state, event["id"]) do
+      {:new, state} ->
+        {:noreply,
+         apply_event(state, Wasmhost.event_name(event), event["source"], event["data"] || %{})}
+
+      :seen ->
+        {:noreply, state}
+    end
+  end
 
   def handle_info(_other, state), do: {:noreply, state}
+
+  # How many recent event ids are remembered to drop the copies that several local hosts of one
+  # lattice each deliver (a copy arrives right after the original, so a short memory suffices).
+  @seen_ids 4096
+
+  defp first_sight(state, id) when is_binary(id) and id != "" do
+    {set, order} = state.seen
+
+    cond do
+      MapSet.member?(set, id) ->
+        :seen
+
+      MapSet.size(set) >= @seen_ids ->
+        {{:value, oldest}, order} = :queue.out(order)
+
+        {:new,
+         %{state | seen: {set |> MapSet.delete(oldest) |> MapSet.put(id), :queue.in(id, order)}}}
+
+      true ->
+        {:new, %{state | seen: {MapSet.put(set, id), :queue.in(id, order)}}}
+    end
+  end
+
+  defp first_sight(state, _id), do: {:new, state}
 
   ## Seeding from the host we were given
 

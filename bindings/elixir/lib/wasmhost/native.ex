@@ -40,6 +40,7 @@ defmodule Wasmhost.Native do
   def link_delete(_host, _actor_id, _contract_id, _link_name), do: not_loaded()
   def link_list(_host), do: not_loaded()
   def events_subscribe(_host, _pid), do: not_loaded()
+  def lattice_events_subscribe(_host, _pid), do: not_loaded()
   def capability_register(_host, _contract_id, _link_name, _pid, _timeout_ms), do: not_loaded()
   def capability_unregister(_host, _contract_id, _link_name), do: not_loaded()
   def capability_reply(_ref, _ok, _data), do: not_loaded()
