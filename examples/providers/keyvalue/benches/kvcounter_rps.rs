@@ -127,6 +127,5 @@ fn main() {
         within("host stop", lattice_host.stop()).await.unwrap();
         local_host.stop().await.unwrap();
         let _ = std::fs::remove_dir_all(cache);
-        let _ = std::fs::remove_dir_all(archive.path.parent().unwrap());
     });
 }

@@ -25,16 +25,15 @@ const BIN: &str = env!("CARGO_BIN_EXE_wasmhost-keyvalue");
 
 /// A signed archive of this provider, built once per process.
 pub struct Archive {
-    pub path: PathBuf,
+    pub bytes: Vec<u8>,
     pub public_key: String,
 }
 
-/// Packs the binary into `{tmp}/wasmhost-kv-{pid}/keyvalue.par.gz` once per process (gzip of a
-/// debug binary of ~110 MB takes a few seconds).
+/// Packs the binary into a signed archive once per process, kept in memory (gzip of a debug
+/// binary of ~110 MB takes a few seconds).
 pub fn archive() -> &'static Archive {
     static ARCHIVE: OnceLock<Archive> = OnceLock::new();
     ARCHIVE.get_or_init(|| {
-        let dir = scratch_dir("archive");
         let binary = std::fs::read(BIN).unwrap_or_else(|e| panic!("read {BIN}: {e}"));
         let (issuer, subject) = (KeyPair::new_account(), KeyPair::new_service());
         let spec = ProviderArchiveSpec {
@@ -46,9 +45,7 @@ pub fn archive() -> &'static Archive {
             binaries: BTreeMap::from([(native_target(), binary)]),
         };
         let bytes = create_archive(&spec, &issuer, &subject).expect("create the provider archive");
-        let path = dir.join("keyvalue.par.gz");
-        std::fs::write(&path, bytes).expect("write the archive");
-        Archive { path, public_key: subject.public_key() }
+        Archive { bytes, public_key: subject.public_key() }
     })
 }
 
@@ -81,7 +78,7 @@ pub fn kvcounter_source() -> ActorSource {
 }
 
 pub fn provider_source() -> ProviderSource {
-    ProviderSource::File(archive().path.clone())
+    ProviderSource::from(archive().bytes.clone())
 }
 
 /// kvcounter's `default` key-value link to `provider` (no `URL`: the in-memory store).
