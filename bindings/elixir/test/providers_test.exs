@@ -10,7 +10,9 @@ defmodule Wasmhost.ProvidersTest do
 
   # A signed archive whose binary reads its HostData line and sleeps; returns its path.
   defp script_provider do
-    dir = Path.join(System.tmp_dir!(), "wasmhost-elixir-prov-#{System.unique_integer([:positive])}")
+    dir =
+      Path.join(System.tmp_dir!(), "wasmhost-elixir-prov-#{System.unique_integer([:positive])}")
+
     File.mkdir_p!(dir)
     on_exit(fn -> File.rm_rf(dir) end)
     script = Path.join(dir, "provider.sh")
@@ -33,8 +35,15 @@ defmodule Wasmhost.ProvidersTest do
 
   defp alive?(pid) do
     case File.read("/proc/#{pid}/stat") do
-      {:ok, stat} -> not (stat |> String.split(")") |> List.last() |> String.trim_leading() |> String.starts_with?("Z"))
-      {:error, _} -> false
+      {:ok, stat} ->
+        not (stat
+             |> String.split(")")
+             |> List.last()
+             |> String.trim_leading()
+             |> String.starts_with?("Z"))
+
+      {:error, _} ->
+        false
     end
   end
 
@@ -44,7 +53,10 @@ defmodule Wasmhost.ProvidersTest do
     archive = script_provider()
     assert {:error, {:invalid_input, message}} = Wasmhost.start_provider(host, archive)
     assert message =~ "NATS"
-    assert {:error, {:invalid_input, _}} = Wasmhost.start_provider(host, {:bytes, File.read!(archive)}, link_name: "x")
+
+    assert {:error, {:invalid_input, _}} =
+             Wasmhost.start_provider(host, {:bytes, File.read!(archive)}, link_name: "x")
+
     assert_raise Wasmhost.Error, fn -> Wasmhost.start_provider!(host, archive) end
     assert_raise ArgumentError, fn -> Wasmhost.start_provider(host, archive, config: 42) end
     assert_raise ArgumentError, fn -> Wasmhost.start_provider(host, :nope) end
@@ -56,12 +68,22 @@ defmodule Wasmhost.ProvidersTest do
   test "a script provider starts over NATS, is listed and stops" do
     {url, stop} = start_nats_server()
     on_exit(stop)
-    host = test_host(nats: url, lattice: "elixir-prov-#{System.unique_integer([:positive])}", cluster_seed: @cluster_seed)
+
+    host =
+      test_host(
+        nats: url,
+        lattice: "elixir-prov-#{System.unique_integer([:positive])}",
+        cluster_seed: @cluster_seed
+      )
+
     on_exit(fn -> Wasmhost.stop_host(host) end)
     archive = script_provider()
 
     assert {:ok, provider} =
-             Wasmhost.start_provider(host, archive, config: ~s({"greeting":"hi"}), annotations: %{"who" => "elixir"})
+             Wasmhost.start_provider(host, archive,
+               config: ~s({"greeting":"hi"}),
+               annotations: %{"who" => "elixir"}
+             )
 
     assert %{
              link_name: "default",
@@ -77,11 +99,13 @@ defmodule Wasmhost.ProvidersTest do
 
     assert "V" <> _ = provider.public_key
     assert is_integer(pid) and alive?(pid)
+
     assert {:error, {:invalid_input, "Provider with that link name is already running" <> _}} =
              Wasmhost.start_provider(host, archive)
 
     other = Wasmhost.start_provider!(host, {:bytes, File.read!(archive)}, link_name: "other")
     assert other.pid != pid
+
     assert [{provider.public_key, "default"}, {provider.public_key, "other"}] ==
              Enum.map(Wasmhost.providers(host), &{&1.public_key, &1.link_name})
 

@@ -83,7 +83,9 @@ defmodule Wasmhost.TestHelpers do
     bin =
       [repo_path(".venv/bin/nats-server"), System.find_executable("nats-server")]
       |> Enum.find(&(&1 && File.exists?(&1))) ||
-        ExUnit.Assertions.flunk("nats-server is not installed (scripts/setup.sh puts it in .venv/bin)")
+        ExUnit.Assertions.flunk(
+          "nats-server is not installed (scripts/setup.sh puts it in .venv/bin)"
+        )
 
     {:ok, socket} = :gen_tcp.listen(0, ip: {127, 0, 0, 1})
     {:ok, port} = :inet.port(socket)
