@@ -27,6 +27,11 @@ impl LinkStore {
         self.links.read().get(&(actor_id.to_string(), contract_id.to_string(), link_name.to_string())).cloned()
     }
 
+    /// The links served by provider `provider_id` under `link_name` (what that provider is told).
+    pub(crate) fn for_provider(&self, provider_id: &str, link_name: &str) -> Vec<LinkDefinition> {
+        self.links.read().values().filter(|l| l.provider_id == provider_id && l.link_name == link_name).cloned().collect()
+    }
+
     /// Every link, sorted for stable output.
     pub(crate) fn list(&self) -> Vec<LinkDefinition> {
         let mut all: Vec<_> = self.links.read().values().cloned().collect();

@@ -46,12 +46,7 @@ pub(crate) fn host_data(inner: &HostInner, provider: &RunningProvider, instance_
         .cluster_key
         .seed()
         .map_err(|e| Error::new(ErrorKind::Internal, format!("cluster key has no seed: {e}")))?;
-    let link_definitions = inner
-        .links
-        .list()
-        .into_iter()
-        .filter(|l| l.provider_id == provider.public_key && l.link_name == provider.link_name)
-        .collect();
+    let link_definitions = inner.links.for_provider(&provider.public_key, &provider.link_name);
     let mut data = HostData {
         host_id: inner.id.clone(),
         lattice_rpc_prefix: inner.config.lattice.clone(),

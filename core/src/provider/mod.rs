@@ -249,11 +249,11 @@ impl Host {
     /// A running provider by public key, or by the reference it was started from (how `lp` and
     /// `auction.provider` recognise a provider that already runs).
     pub(crate) fn provider_running(&self, reference: &str, link_name: &str) -> bool {
-        self.inner
-            .providers
-            .all()
-            .iter()
-            .any(|p| p.link_name == link_name && (p.public_key == reference || p.image_ref == reference || self.refmaps().get(reference) == Some(&p.public_key)))
+        // An OCI reference this host resolved before names its key (the lattice refmap).
+        let resolved = self.refmaps().remove(reference);
+        self.inner.providers.all().iter().any(|p| {
+            p.link_name == link_name && (p.public_key == reference || p.image_ref == reference || resolved.as_ref() == Some(&p.public_key))
+        })
     }
 
     /// Stops every provider (host stop), in parallel.

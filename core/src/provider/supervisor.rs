@@ -143,8 +143,8 @@ async fn check_health(host: Weak<HostInner>, provider: Arc<RunningProvider>) {
             let kind = if healthy { HEALTH_CHECK_PASSED } else { HEALTH_CHECK_FAILED };
             inner.events.publish(kind, json!({"public_key": provider.public_key, "link_name": provider.link_name}));
             if let (true, Some(transport)) = (healthy, &transport) {
-                for link in inner.links.list().iter().filter(|l| l.provider_id == provider.public_key && l.link_name == provider.link_name) {
-                    transport.deliver_link(link).await;
+                for link in inner.links.for_provider(&provider.public_key, &provider.link_name) {
+                    transport.deliver_link(&link).await;
                 }
             }
         }
