@@ -16,7 +16,10 @@ fn main() {
     // The soname carries the ABI major version; only `wasmhost_*` symbols are exported.
     let script = manifest_dir.join("exports.map");
     println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libwasmhost.so.{major}");
-    println!("cargo:rustc-cdylib-link-arg=-Wl,--version-script={}", script.display());
+    println!(
+        "cargo:rustc-cdylib-link-arg=-Wl,--version-script={}",
+        script.display()
+    );
     println!("cargo:rerun-if-changed=exports.map");
 
     generate_header(&manifest_dir);
@@ -29,7 +32,10 @@ fn main() {
         // The call-path benchmark links the built libwasmhost.so itself, to measure the real C path.
         println!("cargo:rustc-link-arg-benches=-L{}", profile_dir.display());
         println!("cargo:rustc-link-arg-benches=-lwasmhost");
-        println!("cargo:rustc-link-arg-benches=-Wl,-rpath,{}", profile_dir.display());
+        println!(
+            "cargo:rustc-link-arg-benches=-Wl,-rpath,{}",
+            profile_dir.display()
+        );
     }
 }
 
@@ -38,7 +44,8 @@ fn generate_header(manifest_dir: &Path) {
     for entry in ["src", "cbindgen.toml"] {
         println!("cargo:rerun-if-changed={entry}");
     }
-    let mut config = cbindgen::Config::from_file(manifest_dir.join("cbindgen.toml")).expect("ffi/cbindgen.toml is valid");
+    let mut config = cbindgen::Config::from_file(manifest_dir.join("cbindgen.toml"))
+        .expect("ffi/cbindgen.toml is valid");
     let env = |k: &str| env::var(k).unwrap();
     config.after_includes = Some(format!(
         "\n/** Version of this header (the library reports its own with wasmhost_version()). */\n\
@@ -50,7 +57,11 @@ fn generate_header(manifest_dir: &Path) {
         env("CARGO_PKG_VERSION_PATCH"),
     ));
     let header = manifest_dir.join("..").join("include").join("wasmhost.h");
-    match cbindgen::Builder::new().with_crate(manifest_dir).with_config(config).generate() {
+    match cbindgen::Builder::new()
+        .with_crate(manifest_dir)
+        .with_config(config)
+        .generate()
+    {
         Ok(bindings) => {
             bindings.write_to_file(&header);
         }

@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
-use wasmhost::protocol::claims::{extract_actor_claims, sign_actor, ActorSigning};
 use nkeys::KeyPair;
+use wasmhost::protocol::claims::{extract_actor_claims, sign_actor, ActorSigning};
 
 #[derive(Subcommand)]
 pub enum ClaimsCommand {
@@ -85,7 +85,10 @@ fn inspect(file: &Path, as_json: bool) -> Result<(), String> {
             "can_be_used": claims.not_before_human(),
             "hash": wascap.hash,
         });
-        println!("{}", serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?
+        );
         return Ok(());
     }
     let rows = [
@@ -108,7 +111,8 @@ fn inspect(file: &Path, as_json: bool) -> Result<(), String> {
 }
 
 fn sign(args: SignArgs) -> Result<(), String> {
-    let module = std::fs::read(&args.file).map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
+    let module = std::fs::read(&args.file)
+        .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
     let issuer = load_or_generate(args.issuer.as_deref(), 'A', KeyPair::new_account, "account")?;
     let subject = load_or_generate(args.subject.as_deref(), 'M', KeyPair::new_module, "module")?;
     let signing = ActorSigning {
@@ -121,26 +125,46 @@ fn sign(args: SignArgs) -> Result<(), String> {
         expires_in_secs: args.expires_in,
         not_before_secs: args.not_before,
     };
-    let signed = sign_actor(&module, &signing, &issuer, &subject).map_err(|e| format!("cannot sign {}: {e}", args.file.display()))?;
+    let signed = sign_actor(&module, &signing, &issuer, &subject)
+        .map_err(|e| format!("cannot sign {}: {e}", args.file.display()))?;
     let output = args.output.unwrap_or_else(|| {
-        let stem = args.file.file_stem().and_then(|s| s.to_str()).unwrap_or("actor");
+        let stem = args
+            .file
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("actor");
         args.file.with_file_name(format!("{stem}_s.wasm"))
     });
-    std::fs::write(&output, signed).map_err(|e| format!("cannot write {}: {e}", output.display()))?;
-    println!("signed {} as {} (account {})", output.display(), subject.public_key(), issuer.public_key());
+    std::fs::write(&output, signed)
+        .map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+    println!(
+        "signed {} as {} (account {})",
+        output.display(),
+        subject.public_key(),
+        issuer.public_key()
+    );
     Ok(())
 }
 
 /// A seed given inline or in a file; a generated key is printed so the identity can be kept.
-pub(crate) fn load_or_generate(value: Option<&str>, prefix: char, generate: fn() -> KeyPair, what: &str) -> Result<KeyPair, String> {
+pub(crate) fn load_or_generate(
+    value: Option<&str>,
+    prefix: char,
+    generate: fn() -> KeyPair,
+    what: &str,
+) -> Result<KeyPair, String> {
     let Some(value) = value else {
         let kp = generate();
         let seed = kp.seed().map_err(|e| e.to_string())?;
-        eprintln!("generated {what} key {} (seed: {seed}) - keep the seed to sign later versions", kp.public_key());
+        eprintln!(
+            "generated {what} key {} (seed: {seed}) - keep the seed to sign later versions",
+            kp.public_key()
+        );
         return Ok(kp);
     };
     let seed = match Path::new(value).is_file() {
-        true => std::fs::read_to_string(value).map_err(|e| format!("cannot read {what} seed file {value}: {e}"))?,
+        true => std::fs::read_to_string(value)
+            .map_err(|e| format!("cannot read {what} seed file {value}: {e}"))?,
         false => value.to_string(),
     };
     let kp = KeyPair::from_seed(seed.trim()).map_err(|e| format!("invalid {what} seed: {e}"))?;

@@ -45,9 +45,14 @@ pub fn run(cmd: KeysCommand) -> Result<(), String> {
         KeyKind::User => KeyPair::new_user(),
         KeyKind::Operator => KeyPair::new_operator(),
     };
-    let seed = pair.seed().map_err(|e| format!("cannot encode the seed: {e}"))?;
+    let seed = pair
+        .seed()
+        .map_err(|e| format!("cannot encode the seed: {e}"))?;
     if json {
-        println!("{}", serde_json::json!({"public_key": pair.public_key(), "seed": seed}));
+        println!(
+            "{}",
+            serde_json::json!({"public_key": pair.public_key(), "seed": seed})
+        );
     } else {
         println!("Public Key: {}\nSeed: {seed}", pair.public_key());
     }

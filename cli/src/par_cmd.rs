@@ -62,17 +62,35 @@ pub fn run(cmd: ParCommand) -> Result<(), String> {
 fn create(args: CreateArgs) -> Result<(), String> {
     let mut binaries = BTreeMap::new();
     for spec in &args.binaries {
-        let (target, path) = spec.split_once('=').ok_or_else(|| format!("--binary `{spec}`: expected TARGET=PATH, e.g. {}=./provider", native_target()))?;
+        let (target, path) = spec.split_once('=').ok_or_else(|| {
+            format!(
+                "--binary `{spec}`: expected TARGET=PATH, e.g. {}=./provider",
+                native_target()
+            )
+        })?;
         let data = std::fs::read(path).map_err(|e| format!("cannot read binary {path}: {e}"))?;
         if binaries.insert(target.trim().to_string(), data).is_some() {
             return Err(format!("target {target} given twice"));
         }
     }
     let issuer = load_or_generate(args.issuer.as_deref(), 'A', KeyPair::new_account, "account")?;
-    let subject = load_or_generate(args.subject.as_deref(), 'V', KeyPair::new_service, "service")?;
-    let spec = ProviderArchiveSpec { capid: args.capid, name: Some(args.name), vendor: args.vendor, rev: args.rev, ver: args.ver, binaries };
+    let subject = load_or_generate(
+        args.subject.as_deref(),
+        'V',
+        KeyPair::new_service,
+        "service",
+    )?;
+    let spec = ProviderArchiveSpec {
+        capid: args.capid,
+        name: Some(args.name),
+        vendor: args.vendor,
+        rev: args.rev,
+        ver: args.ver,
+        binaries,
+    };
     let archive = create_archive(&spec, &issuer, &subject).map_err(|e| e.to_string())?;
-    std::fs::write(&args.output, &archive).map_err(|e| format!("cannot write {}: {e}", args.output.display()))?;
+    std::fs::write(&args.output, &archive)
+        .map_err(|e| format!("cannot write {}: {e}", args.output.display()))?;
     println!(
         "created {} for provider {} (account {}), targets: {}",
         args.output.display(),
@@ -92,11 +110,19 @@ fn inspect(file: &std::path::Path) -> Result<(), String> {
     println!("{:<13} {}", "contract", par.contract_id());
     println!("{:<13} {}", "name", meta.name.as_deref().unwrap_or(""));
     println!("{:<13} {}", "vendor", meta.vendor);
-    println!("{:<13} {}", "revision", meta.rev.map(|r| r.to_string()).unwrap_or_default());
+    println!(
+        "{:<13} {}",
+        "revision",
+        meta.rev.map(|r| r.to_string()).unwrap_or_default()
+    );
     println!("{:<13} {}", "version", meta.ver.as_deref().unwrap_or(""));
     for target in par.targets() {
         let hash = meta.target_hashes.get(&target).cloned().unwrap_or_default();
-        let mark = if target == native_target() { " (this machine)" } else { "" };
+        let mark = if target == native_target() {
+            " (this machine)"
+        } else {
+            ""
+        };
         println!("{:<13} {target}{mark} {hash}", "target");
     }
     Ok(())
@@ -127,17 +153,29 @@ mod tests {
         let bin = dir.join("provider");
         std::fs::write(&bin, b"#!/bin/sh\n").unwrap();
         let out = dir.join("p.par.gz");
-        create(args(vec![format!("{}={}", native_target(), bin.display())], out.clone())).unwrap();
+        create(args(
+            vec![format!("{}={}", native_target(), bin.display())],
+            out.clone(),
+        ))
+        .unwrap();
         let par = ProviderArchive::parse(&std::fs::read(&out).unwrap()).unwrap();
         assert_eq!(par.native_binary().unwrap(), b"#!/bin/sh\n");
         assert_eq!(par.claims().wascap.as_ref().unwrap().rev, Some(2));
         inspect(&out).unwrap();
 
-        let err = create(args(vec![bin.display().to_string()], out.clone())).err().unwrap();
+        let err = create(args(vec![bin.display().to_string()], out.clone()))
+            .err()
+            .unwrap();
         assert!(err.contains("expected TARGET=PATH"), "{err}");
         let twice = format!("x86_64-linux={}", bin.display());
-        assert!(create(args(vec![twice.clone(), twice], out.clone())).err().unwrap().contains("given twice"));
-        assert!(create(args(vec!["x86_64-linux=/nonexistent".into()], out)).err().unwrap().contains("cannot read binary"));
+        assert!(create(args(vec![twice.clone(), twice], out.clone()))
+            .err()
+            .unwrap()
+            .contains("given twice"));
+        assert!(create(args(vec!["x86_64-linux=/nonexistent".into()], out))
+            .err()
+            .unwrap()
+            .contains("cannot read binary"));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

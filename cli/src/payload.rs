@@ -75,7 +75,8 @@ pub fn describe_reply(operation: &str, reply: &[u8]) -> serde_json::Value {
             });
         }
     }
-    msgpack_value(reply).unwrap_or_else(|| serde_json::Value::String(String::from_utf8_lossy(reply).into_owned()))
+    msgpack_value(reply)
+        .unwrap_or_else(|| serde_json::Value::String(String::from_utf8_lossy(reply).into_owned()))
 }
 
 /// The reply as a msgpack value, only when the whole reply is exactly one value: raw text such as

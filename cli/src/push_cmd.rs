@@ -26,17 +26,37 @@ pub struct PushArgs {
 }
 
 pub fn run(args: PushArgs) -> Result<(), String> {
-    let data = std::fs::read(&args.file).map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
-    let kind = ArtifactKind::detect(&data)
-        .ok_or_else(|| format!("{} is neither a WebAssembly module nor a provider archive (tar / tar.gz)", args.file.display()))?;
+    let data = std::fs::read(&args.file)
+        .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
+    let kind = ArtifactKind::detect(&data).ok_or_else(|| {
+        format!(
+            "{} is neither a WebAssembly module nor a provider archive (tar / tar.gz)",
+            args.file.display()
+        )
+    })?;
     // Refuse to publish what a host would refuse to run.
     let identity = match kind {
-        ArtifactKind::Actor => extract_actor_claims(&data).map_err(|e| format!("{}: {e}", args.file.display()))?.public_key().to_string(),
-        ArtifactKind::ProviderArchive => ProviderArchive::parse(&data).map_err(|e| format!("{}: {e}", args.file.display()))?.public_key().to_string(),
+        ArtifactKind::Actor => extract_actor_claims(&data)
+            .map_err(|e| format!("{}: {e}", args.file.display()))?
+            .public_key()
+            .to_string(),
+        ArtifactKind::ProviderArchive => ProviderArchive::parse(&data)
+            .map_err(|e| format!("{}: {e}", args.file.display()))?
+            .public_key()
+            .to_string(),
     };
-    let options = PushOptions { insecure: args.insecure, username: args.user, password: args.password };
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
-    let url = runtime.block_on(push(&args.reference, data, kind, &options)).map_err(|e| e.to_string())?;
+    let options = PushOptions {
+        insecure: args.insecure,
+        username: args.user,
+        password: args.password,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let url = runtime
+        .block_on(push(&args.reference, data, kind, &options))
+        .map_err(|e| e.to_string())?;
     let what = match kind {
         ArtifactKind::Actor => "actor",
         ArtifactKind::ProviderArchive => "provider archive",

@@ -43,13 +43,18 @@ pub struct RunArgs {
 }
 
 pub fn run(args: RunArgs) -> Result<(), String> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
     runtime.block_on(run_async(args))
 }
 
 async fn run_async(args: RunArgs) -> Result<(), String> {
     let payload = build_payload(&args)?;
-    let host = Host::start(HostConfig::default()).await.map_err(|e| e.to_string())?;
+    let host = Host::start(HostConfig::default())
+        .await
+        .map_err(|e| e.to_string())?;
     let result = invoke_all(&host, &args, payload).await;
     host.stop().await.map_err(|e| e.to_string())?;
     result
@@ -57,19 +62,39 @@ async fn run_async(args: RunArgs) -> Result<(), String> {
 
 async fn invoke_all(host: &Host, args: &RunArgs, payload: Vec<u8>) -> Result<(), String> {
     if args.kv_memory {
-        host.register_capability(KEYVALUE_CONTRACT, "default", Arc::new(InMemoryKeyValue::new())).map_err(|e| e.to_string())?;
+        host.register_capability(
+            KEYVALUE_CONTRACT,
+            "default",
+            Arc::new(InMemoryKeyValue::new()),
+        )
+        .map_err(|e| e.to_string())?;
     }
     for extra in &args.with {
-        let info = host.start_actor(ActorSource::File(extra.clone()), 1, HashMap::new()).await.map_err(|e| format!("{}: {e}", extra.display()))?;
+        let info = host
+            .start_actor(ActorSource::File(extra.clone()), 1, HashMap::new())
+            .await
+            .map_err(|e| format!("{}: {e}", extra.display()))?;
         eprintln!("started {} ({})", info.public_key, extra.display());
     }
     let actor = host
-        .start_actor(ActorSource::File(args.actor.clone()), args.count, HashMap::new())
+        .start_actor(
+            ActorSource::File(args.actor.clone()),
+            args.count,
+            HashMap::new(),
+        )
         .await
         .map_err(|e| format!("{}: {e}", args.actor.display()))?;
-    eprintln!("started {} ({}) with {} instance(s)", actor.public_key, args.actor.display(), actor.instances.len());
+    eprintln!(
+        "started {} ({}) with {} instance(s)",
+        actor.public_key,
+        args.actor.display(),
+        actor.instances.len()
+    );
     for _ in 0..args.repeat {
-        let reply = host.call_actor(&actor.public_key, &args.op, payload.clone()).await.map_err(|e| e.to_string())?;
+        let reply = host
+            .call_actor(&actor.public_key, &args.op, payload.clone())
+            .await
+            .map_err(|e| e.to_string())?;
         print_reply(&args.op, &reply);
     }
     Ok(())
@@ -78,7 +103,9 @@ async fn invoke_all(host: &Host, args: &RunArgs, payload: Vec<u8>) -> Result<(),
 fn build_payload(args: &RunArgs) -> Result<Vec<u8>, String> {
     let text = match (&args.data, &args.data_file) {
         (Some(d), _) => Some(d.clone()),
-        (None, Some(f)) => Some(std::fs::read_to_string(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?),
+        (None, Some(f)) => Some(
+            std::fs::read_to_string(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?,
+        ),
         (None, None) => None,
     };
     crate::payload::encode_payload(&args.op, text.as_deref(), args.raw)

@@ -44,7 +44,10 @@ pub struct UpArgs {
 }
 
 pub fn run(args: UpArgs) -> Result<(), String> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
     runtime.block_on(run_async(args))
 }
 
@@ -62,8 +65,12 @@ fn config(args: &UpArgs) -> Result<HostConfig, String> {
         config.lattice = lattice.clone();
     }
     for label in &args.labels {
-        let (k, v) = label.split_once('=').ok_or_else(|| format!("--label `{label}` is not KEY=VALUE"))?;
-        config.labels.insert(k.trim().to_string(), v.trim().to_string());
+        let (k, v) = label
+            .split_once('=')
+            .ok_or_else(|| format!("--label `{label}` is not KEY=VALUE"))?;
+        config
+            .labels
+            .insert(k.trim().to_string(), v.trim().to_string());
     }
     if let Some(seed) = &args.host_seed {
         config.host_seed = Some(seed.clone());
@@ -72,7 +79,12 @@ fn config(args: &UpArgs) -> Result<HostConfig, String> {
         config.cluster_seed = Some(seed.clone());
     }
     if let Some(issuers) = &args.cluster_issuers {
-        config.cluster_issuers = issuers.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect();
+        config.cluster_issuers = issuers
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect();
     }
     if let Some(ms) = args.rpc_timeout_ms {
         config.rpc_timeout = Duration::from_millis(ms);
@@ -89,7 +101,12 @@ fn config(args: &UpArgs) -> Result<HostConfig, String> {
 async fn run_async(args: UpArgs) -> Result<(), String> {
     let config = config(&args)?;
     let mode = match &config.nats {
-        Some(nats) => format!("NATS lattice `{}` (rpc {}, ctl {})", config.lattice, nats.rpc.url(), nats.ctl.url()),
+        Some(nats) => format!(
+            "NATS lattice `{}` (rpc {}, ctl {})",
+            config.lattice,
+            nats.rpc.url(),
+            nats.ctl.url()
+        ),
         None => "embedded lattice".to_string(),
     };
     let host = Host::start(config).await.map_err(|e| e.to_string())?;
@@ -99,13 +116,20 @@ async fn run_async(args: UpArgs) -> Result<(), String> {
     say(&format!("friendly_name: {}", host.friendly_name()));
     say(&format!("cluster_key: {}", host.cluster_key()));
     say(&format!("lattice: {}", host.lattice()));
-    let _ = writeln!(std::io::stderr(), "wasmhost up: host {} running in the {mode}; Ctrl-C stops it", host.id());
+    let _ = writeln!(
+        std::io::stderr(),
+        "wasmhost up: host {} running in the {mode}; Ctrl-C stops it",
+        host.id()
+    );
     for reference in &args.actors {
         let source = ActorSource::parse(reference);
         match host.start_actor(source, 1, HashMap::new()).await {
             Ok(info) => say(&format!("actor: {} {}", info.public_key, reference)),
             Err(e) => {
-                let _ = writeln!(std::io::stderr(), "wasmhost up: cannot start {reference}: {e}");
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "wasmhost up: cannot start {reference}: {e}"
+                );
             }
         }
     }

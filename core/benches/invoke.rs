@@ -13,7 +13,9 @@ use bytes::Bytes;
 use wasmhost::{ActorSource, Host, HostConfig};
 
 fn repo(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(rel)
 }
 
 struct Stats {
@@ -23,17 +25,30 @@ struct Stats {
 
 fn stats(mut samples: Vec<u64>) -> Stats {
     samples.sort_unstable();
-    let at = |q: usize| Duration::from_nanos(samples[(samples.len() * q / 100).min(samples.len() - 1)]);
-    Stats { p50: at(50), p99: at(99) }
+    let at =
+        |q: usize| Duration::from_nanos(samples[(samples.len() * q / 100).min(samples.len() - 1)]);
+    Stats {
+        p50: at(50),
+        p99: at(99),
+    }
 }
 
 fn row(name: &str, size: usize, s: &Stats, reference: Option<&Stats>) {
-    let ratio = reference.map(|r| format!("{:.2}x", s.p50.as_nanos() as f64 / r.p50.as_nanos() as f64)).unwrap_or_default();
-    println!("| {name:<34} | {size:>7} | {:>10.2?} | {:>10.2?} | {ratio:>8} |", s.p50, s.p99);
+    let ratio = reference
+        .map(|r| format!("{:.2}x", s.p50.as_nanos() as f64 / r.p50.as_nanos() as f64))
+        .unwrap_or_default();
+    println!(
+        "| {name:<34} | {size:>7} | {:>10.2?} | {:>10.2?} | {ratio:>8} |",
+        s.p50, s.p99
+    );
 }
 
 fn iterations(size: usize) -> usize {
-    if size > 10_000 { 5_000 } else { 50_000 }
+    if size > 10_000 {
+        5_000
+    } else {
+        50_000
+    }
 }
 
 /// The host's path: `Host::call_actor` from an async task.
@@ -42,12 +57,17 @@ fn host_echo(rt: &tokio::runtime::Runtime, host: &Host, actor: &str, size: usize
     rt.block_on(async {
         let n = iterations(size);
         for _ in 0..n / 10 {
-            host.call_actor(actor, "Echo.Echo", payload.clone()).await.unwrap();
+            host.call_actor(actor, "Echo.Echo", payload.clone())
+                .await
+                .unwrap();
         }
         let mut samples = Vec::with_capacity(n);
         for _ in 0..n {
             let start = Instant::now();
-            let reply = host.call_actor(actor, "Echo.Echo", payload.clone()).await.unwrap();
+            let reply = host
+                .call_actor(actor, "Echo.Echo", payload.clone())
+                .await
+                .unwrap();
             samples.push(start.elapsed().as_nanos() as u64);
             assert_eq!(reply.len(), size);
         }
@@ -69,7 +89,9 @@ mod raw {
     }
 
     fn mem<'a>(caller: &'a mut Caller<'_, State>) -> (&'a mut [u8], &'a mut State) {
-        let Some(Extern::Memory(m)) = caller.get_export("memory") else { panic!("no memory") };
+        let Some(Extern::Memory(m)) = caller.get_export("memory") else {
+            panic!("no memory")
+        };
         m.data_and_store_mut(caller)
     }
 
@@ -84,29 +106,75 @@ mod raw {
             let module = Module::new(&engine, module).unwrap();
             let mut linker = Linker::new(&engine);
             linker
-                .func_wrap("wapc", "__guest_request", |mut c: Caller<'_, State>, op_ptr: i32, ptr: i32| {
-                    let (data, state) = mem(&mut c);
-                    data[op_ptr as usize..][..state.op.len()].copy_from_slice(&state.op);
-                    data[ptr as usize..][..state.payload.len()].copy_from_slice(&state.payload);
-                })
+                .func_wrap(
+                    "wapc",
+                    "__guest_request",
+                    |mut c: Caller<'_, State>, op_ptr: i32, ptr: i32| {
+                        let (data, state) = mem(&mut c);
+                        data[op_ptr as usize..][..state.op.len()].copy_from_slice(&state.op);
+                        data[ptr as usize..][..state.payload.len()].copy_from_slice(&state.payload);
+                    },
+                )
                 .unwrap();
             linker
-                .func_wrap("wapc", "__guest_response", |mut c: Caller<'_, State>, ptr: i32, len: i32| {
-                    let (data, state) = mem(&mut c);
-                    state.response = data[ptr as usize..][..len as usize].to_vec();
-                })
+                .func_wrap(
+                    "wapc",
+                    "__guest_response",
+                    |mut c: Caller<'_, State>, ptr: i32, len: i32| {
+                        let (data, state) = mem(&mut c);
+                        state.response = data[ptr as usize..][..len as usize].to_vec();
+                    },
+                )
                 .unwrap();
-            linker.func_wrap("wapc", "__guest_error", |_: Caller<'_, State>, _: i32, _: i32| {}).unwrap();
-            linker.func_wrap("wapc", "__host_call", |_: Caller<'_, State>, _: i32, _: i32, _: i32, _: i32, _: i32, _: i32, _: i32, _: i32| 0i32).unwrap();
-            linker.func_wrap("wapc", "__host_response_len", |_: Caller<'_, State>| 0i32).unwrap();
-            linker.func_wrap("wapc", "__host_response", |_: Caller<'_, State>, _: i32| {}).unwrap();
-            linker.func_wrap("wapc", "__host_error_len", |_: Caller<'_, State>| 0i32).unwrap();
-            linker.func_wrap("wapc", "__host_error", |_: Caller<'_, State>, _: i32| {}).unwrap();
-            linker.func_wrap("wapc", "__console_log", |_: Caller<'_, State>, _: i32, _: i32| {}).unwrap();
+            linker
+                .func_wrap(
+                    "wapc",
+                    "__guest_error",
+                    |_: Caller<'_, State>, _: i32, _: i32| {},
+                )
+                .unwrap();
+            linker
+                .func_wrap(
+                    "wapc",
+                    "__host_call",
+                    |_: Caller<'_, State>,
+                     _: i32,
+                     _: i32,
+                     _: i32,
+                     _: i32,
+                     _: i32,
+                     _: i32,
+                     _: i32,
+                     _: i32| 0i32,
+                )
+                .unwrap();
+            linker
+                .func_wrap("wapc", "__host_response_len", |_: Caller<'_, State>| 0i32)
+                .unwrap();
+            linker
+                .func_wrap("wapc", "__host_response", |_: Caller<'_, State>, _: i32| {})
+                .unwrap();
+            linker
+                .func_wrap("wapc", "__host_error_len", |_: Caller<'_, State>| 0i32)
+                .unwrap();
+            linker
+                .func_wrap("wapc", "__host_error", |_: Caller<'_, State>, _: i32| {})
+                .unwrap();
+            linker
+                .func_wrap(
+                    "wapc",
+                    "__console_log",
+                    |_: Caller<'_, State>, _: i32, _: i32| {},
+                )
+                .unwrap();
             let mut store = Store::new(&engine, State::default());
             store.set_epoch_deadline(u64::MAX / 2);
             let instance = linker.instantiate(&mut store, &module).unwrap();
-            instance.get_typed_func::<(), ()>(&mut store, "wapc_init").unwrap().call(&mut store, ()).unwrap();
+            instance
+                .get_typed_func::<(), ()>(&mut store, "wapc_init")
+                .unwrap()
+                .call(&mut store, ())
+                .unwrap();
             let call = instance.get_typed_func(&mut store, "__guest_call").unwrap();
             Raw { store, call }
         }
@@ -117,7 +185,10 @@ mod raw {
             state.op.extend_from_slice(b"Echo.Echo");
             state.payload.clear();
             state.payload.extend_from_slice(payload);
-            let ok = self.call.call(&mut self.store, (9, payload.len() as i32)).unwrap();
+            let ok = self
+                .call
+                .call(&mut self.store, (9, payload.len() as i32))
+                .unwrap();
             assert_eq!(ok, 1);
             std::mem::take(&mut self.store.data_mut().response).len()
         }
@@ -147,33 +218,64 @@ fn wapc_peer(module: &PathBuf, size: usize) -> Option<Stats> {
         println!("(wapc peer not built: cargo build --release --manifest-path benches/wapc-peer/Cargo.toml)");
         return None;
     }
-    let out = std::process::Command::new(bin).arg(module).arg(iterations(size).to_string()).arg(size.to_string()).output().ok()?;
+    let out = std::process::Command::new(bin)
+        .arg(module)
+        .arg(iterations(size).to_string())
+        .arg(size.to_string())
+        .output()
+        .ok()?;
     let text = String::from_utf8_lossy(&out.stdout);
-    let f: Vec<u64> = text.split_whitespace().skip(1).filter_map(|x| x.parse().ok()).collect();
-    (f.len() == 3).then(|| Stats { p50: Duration::from_nanos(f[0]), p99: Duration::from_nanos(f[1]) })
+    let f: Vec<u64> = text
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    (f.len() == 3).then(|| Stats {
+        p50: Duration::from_nanos(f[0]),
+        p99: Duration::from_nanos(f[1]),
+    })
 }
 
 fn rss_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.split_whitespace().next()?.parse().ok()).unwrap_or(0)
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let echo_path = repo("examples/actors/echo.wasm");
     let echo = std::fs::read(&echo_path).unwrap();
     let host = rt.block_on(Host::start(HostConfig::default())).unwrap();
-    let actor = rt.block_on(host.start_actor(ActorSource::Bytes(echo.clone().into()), 1, HashMap::new())).unwrap().public_key;
+    let actor = rt
+        .block_on(host.start_actor(ActorSource::Bytes(echo.clone().into()), 1, HashMap::new()))
+        .unwrap()
+        .public_key;
 
     println!("## In-process Echo.Echo round trip (one caller, one instance)\n");
-    println!("| path                               | payload |        p50 |        p99 | p50/raw  |");
-    println!("|------------------------------------|---------|------------|------------|----------|");
+    println!(
+        "| path                               | payload |        p50 |        p99 | p50/raw  |"
+    );
+    println!(
+        "|------------------------------------|---------|------------|------------|----------|"
+    );
     for size in [100, 100 * 1024] {
         let raw = raw_echo(&echo, size, false);
         let raw_epoch = raw_echo(&echo, size, true);
         let ours = host_echo(&rt, &host, &actor, size);
         row("raw wasmtime __guest_call", size, &raw, None);
-        row("raw wasmtime + epoch interruption", size, &raw_epoch, Some(&raw));
+        row(
+            "raw wasmtime + epoch interruption",
+            size,
+            &raw_epoch,
+            Some(&raw),
+        );
         row("wasmhost Host::call_actor", size, &ours, Some(&raw));
         if let Some(peer) = wapc_peer(&echo_path, size) {
             row("wapc 2.2 + wasmtime-provider 2.25", size, &peer, Some(&raw));
@@ -190,7 +292,8 @@ fn main() {
     for _ in 0..5 {
         let h = rt.block_on(Host::start(HostConfig::default())).unwrap();
         let start = Instant::now();
-        rt.block_on(h.start_actor(ActorSource::Bytes(echo.clone().into()), 1, HashMap::new())).unwrap();
+        rt.block_on(h.start_actor(ActorSource::Bytes(echo.clone().into()), 1, HashMap::new()))
+            .unwrap();
         cold.push(start.elapsed().as_nanos() as u64);
         rt.block_on(h.stop()).unwrap();
     }
@@ -198,23 +301,35 @@ fn main() {
     let mut cached = Vec::new();
     for i in 0..201 {
         let start = Instant::now();
-        let info = rt.block_on(h.start_actor(ActorSource::Bytes(echo.clone().into()), 1, HashMap::new())).unwrap();
+        let info = rt
+            .block_on(h.start_actor(ActorSource::Bytes(echo.clone().into()), 1, HashMap::new()))
+            .unwrap();
         if i > 0 {
             cached.push(start.elapsed().as_nanos() as u64);
         }
-        rt.block_on(h.stop_actor(&info.public_key, 0, HashMap::new())).unwrap();
+        rt.block_on(h.stop_actor(&info.public_key, 0, HashMap::new()))
+            .unwrap();
     }
     let (cold, cached) = (stats(cold), stats(cached));
     println!("| start                      |        p50 |        p99 |");
     println!("|----------------------------|------------|------------|");
-    println!("| cold (compile), 5 hosts    | {:>10.2?} | {:>10.2?} |", cold.p50, cold.p99);
-    println!("| cached module, 200 starts  | {:>10.2?} | {:>10.2?} |", cached.p50, cached.p99);
+    println!(
+        "| cold (compile), 5 hosts    | {:>10.2?} | {:>10.2?} |",
+        cold.p50, cold.p99
+    );
+    println!(
+        "| cached module, 200 starts  | {:>10.2?} | {:>10.2?} |",
+        cached.p50, cached.p99
+    );
 
     println!("\n## Scale echo 1 -> 1000 instances\n");
-    let info = rt.block_on(h.start_actor(ActorSource::Bytes(echo.clone().into()), 1, HashMap::new())).unwrap();
+    let info = rt
+        .block_on(h.start_actor(ActorSource::Bytes(echo.clone().into()), 1, HashMap::new()))
+        .unwrap();
     let before = rss_kib();
     let start = Instant::now();
-    rt.block_on(h.scale_actor(&info.public_key, 1000, HashMap::new())).unwrap();
+    rt.block_on(h.scale_actor(&info.public_key, 1000, HashMap::new()))
+        .unwrap();
     let took = start.elapsed();
     let after = rss_kib();
     println!("| instances | time      | RSS before | RSS after | per instance |");
@@ -227,7 +342,11 @@ fn main() {
         (after.saturating_sub(before)) / 999
     );
     let start = Instant::now();
-    rt.block_on(h.scale_actor(&info.public_key, 0, HashMap::new())).unwrap();
-    println!("| 1000 -> 0 | {:>9.2?} |            |           |              |", start.elapsed());
+    rt.block_on(h.scale_actor(&info.public_key, 0, HashMap::new()))
+        .unwrap();
+    println!(
+        "| 1000 -> 0 | {:>9.2?} |            |           |              |",
+        start.elapsed()
+    );
     rt.block_on(h.stop()).unwrap();
 }

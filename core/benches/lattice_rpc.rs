@@ -60,8 +60,13 @@ where
     }
     let elapsed = started.elapsed();
     samples.sort_unstable();
-    let at = |q: usize| Duration::from_nanos(samples[(samples.len() * q / 100).min(samples.len() - 1)]);
-    Outcome { p50: at(50), p99: at(99), per_sec: samples.len() as f64 / elapsed.as_secs_f64() }
+    let at =
+        |q: usize| Duration::from_nanos(samples[(samples.len() * q / 100).min(samples.len() - 1)]);
+    Outcome {
+        p50: at(50),
+        p99: at(99),
+        per_sec: samples.len() as f64 / elapsed.as_secs_f64(),
+    }
 }
 
 fn row(name: &str, in_flight: usize, o: &Outcome, raw: &Outcome) {
@@ -76,7 +81,10 @@ fn row(name: &str, in_flight: usize, o: &Outcome, raw: &Outcome) {
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let nats = NatsServer::start();
     rt.block_on(async {
         let lattice = unique_lattice("bench");

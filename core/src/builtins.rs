@@ -25,10 +25,16 @@ struct RangeLimit {
 }
 
 /// Handles a builtin call; the actor's caps claim was checked by the caller.
-pub(crate) fn handle(actor: &str, namespace: &str, operation: &str, payload: &[u8]) -> Result<Vec<u8>, String> {
+pub(crate) fn handle(
+    actor: &str,
+    namespace: &str,
+    operation: &str,
+    payload: &[u8],
+) -> Result<Vec<u8>, String> {
     match (namespace, operation) {
         (LOGGING, "Logging.WriteLog") => {
-            let entry: LogEntry = rmp_serde::from_slice(payload).map_err(|e| format!("invalid Logging.WriteLog payload: {e}"))?;
+            let entry: LogEntry = rmp_serde::from_slice(payload)
+                .map_err(|e| format!("invalid Logging.WriteLog payload: {e}"))?;
             match entry.level.to_ascii_lowercase().as_str() {
                 "error" => tracing::error!(target: "wasmhost::actor", actor, "{}", entry.text),
                 "warn" => tracing::warn!(target: "wasmhost::actor", actor, "{}", entry.text),
@@ -41,13 +47,19 @@ pub(crate) fn handle(actor: &str, namespace: &str, operation: &str, payload: &[u
         (NUMBERGEN, "NumberGen.GenerateGuid") => encode(&uuid::Uuid::new_v4().to_string()),
         (NUMBERGEN, "NumberGen.Random32") => encode(&rand::thread_rng().gen::<u32>()),
         (NUMBERGEN, "NumberGen.RandomInRange") => {
-            let range: RangeLimit = rmp_serde::from_slice(payload).map_err(|e| format!("invalid NumberGen.RandomInRange payload: {e}"))?;
+            let range: RangeLimit = rmp_serde::from_slice(payload)
+                .map_err(|e| format!("invalid NumberGen.RandomInRange payload: {e}"))?;
             if range.min > range.max {
-                return Err(format!("invalid range: min {} > max {}", range.min, range.max));
+                return Err(format!(
+                    "invalid range: min {} > max {}",
+                    range.min, range.max
+                ));
             }
             encode(&rand::thread_rng().gen_range(range.min..=range.max))
         }
-        _ => Err(format!("operation {operation} is not supported by {namespace}")),
+        _ => Err(format!(
+            "operation {operation} is not supported by {namespace}"
+        )),
     }
 }
 
@@ -63,7 +75,10 @@ mod tests {
     fn random_in_range_stays_in_range() {
         let payload = rmp_serde::to_vec_named(&serde_json::json!({"min": 5, "max": 7})).unwrap();
         for _ in 0..50 {
-            let n: u32 = rmp_serde::from_slice(&handle("M", NUMBERGEN, "NumberGen.RandomInRange", &payload).unwrap()).unwrap();
+            let n: u32 = rmp_serde::from_slice(
+                &handle("M", NUMBERGEN, "NumberGen.RandomInRange", &payload).unwrap(),
+            )
+            .unwrap();
             assert!((5..=7).contains(&n));
         }
         let bad = rmp_serde::to_vec_named(&serde_json::json!({"min": 9, "max": 7})).unwrap();
@@ -72,7 +87,9 @@ mod tests {
 
     #[test]
     fn guid_is_a_msgpack_string_and_unknown_ops_fail() {
-        let guid: String = rmp_serde::from_slice(&handle("M", NUMBERGEN, "NumberGen.GenerateGuid", &[]).unwrap()).unwrap();
+        let guid: String =
+            rmp_serde::from_slice(&handle("M", NUMBERGEN, "NumberGen.GenerateGuid", &[]).unwrap())
+                .unwrap();
         assert_eq!(guid.len(), 36);
         assert!(handle("M", LOGGING, "Logging.Nope", &[]).is_err());
         assert!(handle("M", LOGGING, "Logging.WriteLog", b"\xc1garbage").is_err());

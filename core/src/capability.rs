@@ -59,13 +59,30 @@ pub(crate) struct CapabilityRegistry {
 }
 
 impl CapabilityRegistry {
-    pub(crate) fn register(&self, contract_id: &str, link_name: &str, handler: Arc<dyn CapabilityHandler>) -> Option<Arc<dyn CapabilityHandler>> {
-        self.handlers.write().insert((contract_id.to_string(), link_name.to_string()), handler)
+    pub(crate) fn register(
+        &self,
+        contract_id: &str,
+        link_name: &str,
+        handler: Arc<dyn CapabilityHandler>,
+    ) -> Option<Arc<dyn CapabilityHandler>> {
+        self.handlers
+            .write()
+            .insert((contract_id.to_string(), link_name.to_string()), handler)
     }
     pub(crate) fn unregister(&self, contract_id: &str, link_name: &str) -> bool {
-        self.handlers.write().remove(&(contract_id.to_string(), link_name.to_string())).is_some()
+        self.handlers
+            .write()
+            .remove(&(contract_id.to_string(), link_name.to_string()))
+            .is_some()
     }
-    pub(crate) fn get(&self, contract_id: &str, link_name: &str) -> Option<Arc<dyn CapabilityHandler>> {
-        self.handlers.read().get(&(contract_id.to_string(), link_name.to_string())).cloned()
+    pub(crate) fn get(
+        &self,
+        contract_id: &str,
+        link_name: &str,
+    ) -> Option<Arc<dyn CapabilityHandler>> {
+        self.handlers
+            .read()
+            .get(&(contract_id.to_string(), link_name.to_string()))
+            .cloned()
     }
 }

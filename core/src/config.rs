@@ -21,7 +21,13 @@ pub struct NatsConnection {
 
 impl Default for NatsConnection {
     fn default() -> Self {
-        NatsConnection { host: "127.0.0.1".into(), port: 4222, seed: String::new(), jwt: String::new(), tls: false }
+        NatsConnection {
+            host: "127.0.0.1".into(),
+            port: 4222,
+            seed: String::new(),
+            jwt: String::new(),
+            tls: false,
+        }
     }
 }
 
@@ -32,20 +38,33 @@ impl NatsConnection {
         let (tls, rest) = match rest.split_once("://") {
             Some(("nats", r)) => (false, r),
             Some(("tls", r)) => (true, r),
-            Some((scheme, _)) => return Err(crate::Error::invalid(format!("unsupported NATS URL scheme `{scheme}` in `{url}`"))),
+            Some((scheme, _)) => {
+                return Err(crate::Error::invalid(format!(
+                    "unsupported NATS URL scheme `{scheme}` in `{url}`"
+                )))
+            }
             None => (false, rest),
         };
         let (host, port) = match rest.rsplit_once(':') {
             Some((h, p)) => {
-                let port = p.parse().map_err(|_| crate::Error::invalid(format!("invalid port in NATS URL `{url}`")))?;
+                let port = p.parse().map_err(|_| {
+                    crate::Error::invalid(format!("invalid port in NATS URL `{url}`"))
+                })?;
                 (h.to_string(), port)
             }
             None => (rest.to_string(), 4222),
         };
         if host.is_empty() {
-            return Err(crate::Error::invalid(format!("no host in NATS URL `{url}`")));
+            return Err(crate::Error::invalid(format!(
+                "no host in NATS URL `{url}`"
+            )));
         }
-        Ok(NatsConnection { host, port, tls, ..Default::default() })
+        Ok(NatsConnection {
+            host,
+            port,
+            tls,
+            ..Default::default()
+        })
     }
 
     /// The address as `nats://host:port`.
@@ -71,7 +90,12 @@ impl NatsConfig {
     /// The same server for RPC, control and providers.
     pub fn single(url: &str) -> crate::Result<Self> {
         let conn = NatsConnection::from_url(url)?;
-        Ok(NatsConfig { rpc: conn.clone(), ctl: conn.clone(), prov_rpc: conn, js_domain: None })
+        Ok(NatsConfig {
+            rpc: conn.clone(),
+            ctl: conn.clone(),
+            prov_rpc: conn,
+            js_domain: None,
+        })
     }
 }
 
@@ -179,7 +203,11 @@ impl HostConfig {
     /// Like [`HostConfig::from_env`], from any set of variables (testable without touching the process env).
     pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> crate::Result<Self> {
         let vars: HashMap<String, String> = vars.into_iter().collect();
-        let get = |k: &str| vars.get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let get = |k: &str| {
+            vars.get(k)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
         let mut cfg = HostConfig::default();
         if let Some(v) = get("WASMCLOUD_LATTICE_PREFIX") {
             cfg.lattice = v;
@@ -196,7 +224,8 @@ impl HostConfig {
             cfg.rpc_timeout = Duration::from_millis(parse_num(&v, "WASMCLOUD_RPC_TIMEOUT_MS")?);
         }
         if let Some(v) = get("WASMCLOUD_PROV_SHUTDOWN_DELAY_MS") {
-            cfg.provider_shutdown_delay = Duration::from_millis(parse_num(&v, "WASMCLOUD_PROV_SHUTDOWN_DELAY_MS")?);
+            cfg.provider_shutdown_delay =
+                Duration::from_millis(parse_num(&v, "WASMCLOUD_PROV_SHUTDOWN_DELAY_MS")?);
         }
         if let Some(v) = get("WASMHOST_PROVIDER_CACHE_DIR") {
             cfg.provider_cache_dir = Some(PathBuf::from(v));
@@ -205,7 +234,8 @@ impl HostConfig {
             cfg.structured_logging = truthy(&v);
         }
         if let Some(v) = get("WASMCLOUD_HEARTBEAT_INTERVAL_MS") {
-            cfg.heartbeat_interval = Duration::from_millis(parse_num(&v, "WASMCLOUD_HEARTBEAT_INTERVAL_MS")?);
+            cfg.heartbeat_interval =
+                Duration::from_millis(parse_num(&v, "WASMCLOUD_HEARTBEAT_INTERVAL_MS")?);
         }
         if let Some(v) = get("WASMCLOUD_OCI_ALLOW_LATEST") {
             cfg.oci_allow_latest = truthy(&v);
@@ -232,7 +262,13 @@ impl HostConfig {
                 }
             }
         }
-        let nats_keys = ["WASMCLOUD_NATS_URL", "WASMCLOUD_RPC_HOST", "WASMCLOUD_RPC_PORT", "WASMCLOUD_CTL_HOST", "WASMCLOUD_CTL_PORT"];
+        let nats_keys = [
+            "WASMCLOUD_NATS_URL",
+            "WASMCLOUD_RPC_HOST",
+            "WASMCLOUD_RPC_PORT",
+            "WASMCLOUD_CTL_HOST",
+            "WASMCLOUD_CTL_PORT",
+        ];
         if nats_keys.iter().any(|k| get(k).is_some()) {
             let base = match get("WASMCLOUD_NATS_URL") {
                 Some(url) => NatsConnection::from_url(&url)?,
@@ -295,7 +331,10 @@ impl HostConfig {
 
     pub(crate) fn validate(&self) -> crate::Result<()> {
         if self.lattice.is_empty() || self.lattice.contains(['.', ' ', '*', '>']) {
-            return Err(crate::Error::invalid(format!("invalid lattice id `{}`: it must be one NATS subject token", self.lattice)));
+            return Err(crate::Error::invalid(format!(
+                "invalid lattice id `{}`: it must be one NATS subject token",
+                self.lattice
+            )));
         }
         if self.ctl_topic_prefix.split('.').count() != 2 {
             return Err(crate::Error::invalid(format!(
@@ -304,31 +343,47 @@ impl HostConfig {
             )));
         }
         if self.max_instances == 0 || self.max_instance_memory < 65536 {
-            return Err(crate::Error::invalid("max_instances must be > 0 and max_instance_memory at least one wasm page (64 KiB)"));
+            return Err(crate::Error::invalid(
+                "max_instances must be > 0 and max_instance_memory at least one wasm page (64 KiB)",
+            ));
         }
         if self.invocation_timeout.is_zero() {
-            return Err(crate::Error::invalid("invocation_timeout must be greater than zero"));
+            return Err(crate::Error::invalid(
+                "invocation_timeout must be greater than zero",
+            ));
         }
         if self.heartbeat_interval.is_zero() {
-            return Err(crate::Error::invalid("heartbeat_interval must be greater than zero"));
+            return Err(crate::Error::invalid(
+                "heartbeat_interval must be greater than zero",
+            ));
         }
         if self.provider_health_check_interval.is_zero() {
-            return Err(crate::Error::invalid("provider_health_check_interval must be greater than zero"));
+            return Err(crate::Error::invalid(
+                "provider_health_check_interval must be greater than zero",
+            ));
         }
         Ok(())
     }
 }
 
 fn split_list(v: &str) -> Vec<String> {
-    v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
+    v.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
 }
 
 fn truthy(v: &str) -> bool {
-    matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "y" | "on" | "enabled")
+    matches!(
+        v.to_ascii_lowercase().as_str(),
+        "1" | "true" | "yes" | "y" | "on" | "enabled"
+    )
 }
 
 fn parse_num<T: std::str::FromStr>(v: &str, name: &str) -> crate::Result<T> {
-    v.parse().map_err(|_| crate::Error::invalid(format!("{name}: `{v}` is not a valid number")))
+    v.parse()
+        .map_err(|_| crate::Error::invalid(format!("{name}: `{v}` is not a valid number")))
 }
 
 #[cfg(test)]
@@ -336,7 +391,10 @@ mod tests {
     use super::*;
 
     fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -372,29 +430,61 @@ mod tests {
     #[test]
     fn oci_settings_are_read() {
         let cfg = HostConfig::from_vars(vars(&[
-            ("WASMCLOUD_OCI_ALLOWED_INSECURE", "localhost:5000, 127.0.0.1:5001"),
+            (
+                "WASMCLOUD_OCI_ALLOWED_INSECURE",
+                "localhost:5000, 127.0.0.1:5001",
+            ),
             ("WASMHOST_OCI_CACHE_DIR", "/var/cache/wasmhost"),
             ("WASMHOST_OCI_CACHE_MAX_BYTES", "1048576"),
             ("WASMHOST_OCI_MAX_ARTIFACT_BYTES", "4096"),
         ]))
         .unwrap();
-        assert_eq!(cfg.oci_allowed_insecure, vec!["localhost:5000", "127.0.0.1:5001"]);
-        assert_eq!(cfg.oci_cache_dir, Some(PathBuf::from("/var/cache/wasmhost")));
-        assert_eq!((cfg.oci_cache_max_bytes, cfg.oci_max_artifact_bytes), (1 << 20, 4096));
+        assert_eq!(
+            cfg.oci_allowed_insecure,
+            vec!["localhost:5000", "127.0.0.1:5001"]
+        );
+        assert_eq!(
+            cfg.oci_cache_dir,
+            Some(PathBuf::from("/var/cache/wasmhost"))
+        );
+        assert_eq!(
+            (cfg.oci_cache_max_bytes, cfg.oci_max_artifact_bytes),
+            (1 << 20, 4096)
+        );
         let defaults = HostConfig::default();
-        assert_eq!((defaults.oci_cache_dir, defaults.oci_allow_latest), (None, false));
-        let err = HostConfig::from_vars(vars(&[("WASMHOST_OCI_CACHE_MAX_BYTES", "lots")])).unwrap_err();
-        assert!(err.to_string().contains("WASMHOST_OCI_CACHE_MAX_BYTES"), "{err}");
+        assert_eq!(
+            (defaults.oci_cache_dir, defaults.oci_allow_latest),
+            (None, false)
+        );
+        let err =
+            HostConfig::from_vars(vars(&[("WASMHOST_OCI_CACHE_MAX_BYTES", "lots")])).unwrap_err();
+        assert!(
+            err.to_string().contains("WASMHOST_OCI_CACHE_MAX_BYTES"),
+            "{err}"
+        );
     }
 
     #[test]
     fn bad_values_are_refused_with_the_variable_name() {
         let err = HostConfig::from_vars(vars(&[("WASMCLOUD_RPC_TIMEOUT_MS", "soon")])).unwrap_err();
-        assert!(err.to_string().contains("WASMCLOUD_RPC_TIMEOUT_MS"), "{err}");
-        let err = HostConfig::default().with_lattice("a.b").validate().unwrap_err();
+        assert!(
+            err.to_string().contains("WASMCLOUD_RPC_TIMEOUT_MS"),
+            "{err}"
+        );
+        let err = HostConfig::default()
+            .with_lattice("a.b")
+            .validate()
+            .unwrap_err();
         assert!(err.to_string().contains("lattice"), "{err}");
-        let zero_heartbeat = HostConfig { heartbeat_interval: Duration::ZERO, ..Default::default() };
-        assert!(zero_heartbeat.validate().unwrap_err().to_string().contains("heartbeat_interval"));
+        let zero_heartbeat = HostConfig {
+            heartbeat_interval: Duration::ZERO,
+            ..Default::default()
+        };
+        assert!(zero_heartbeat
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("heartbeat_interval"));
     }
 
     #[test]

@@ -29,7 +29,9 @@ impl EventStream {
         loop {
             match self.rx.recv().await {
                 Ok(event) => return Some(event),
-                Err(broadcast::error::RecvError::Lagged(n)) => tracing::warn!(missed = n, "event subscriber fell behind"),
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::warn!(missed = n, "event subscriber fell behind")
+                }
                 Err(broadcast::error::RecvError::Closed) => return None,
             }
         }
@@ -40,7 +42,9 @@ impl EventStream {
         loop {
             match self.rx.try_recv() {
                 Ok(event) => return Some(event),
-                Err(broadcast::error::TryRecvError::Lagged(n)) => tracing::warn!(missed = n, "event subscriber fell behind"),
+                Err(broadcast::error::TryRecvError::Lagged(n)) => {
+                    tracing::warn!(missed = n, "event subscriber fell behind")
+                }
                 Err(_) => return None,
             }
         }
@@ -51,7 +55,9 @@ impl EventStream {
         loop {
             match self.rx.blocking_recv() {
                 Ok(event) => return Some(event),
-                Err(broadcast::error::RecvError::Lagged(n)) => tracing::warn!(missed = n, "event subscriber fell behind"),
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::warn!(missed = n, "event subscriber fell behind")
+                }
                 Err(broadcast::error::RecvError::Closed) => return None,
             }
         }
@@ -68,7 +74,11 @@ pub(crate) struct EventBus {
 impl EventBus {
     pub(crate) fn new(source: String) -> Self {
         let (tx, _) = broadcast::channel(EVENT_BUFFER);
-        EventBus { source, tx: RwLock::new(Some(tx)), lattice: RwLock::new(None) }
+        EventBus {
+            source,
+            tx: RwLock::new(Some(tx)),
+            lattice: RwLock::new(None),
+        }
     }
 
     /// Also sends every event to the lattice (called once the NATS transport is attached).
@@ -77,7 +87,10 @@ impl EventBus {
     }
 
     pub(crate) fn subscribe(&self) -> Option<EventStream> {
-        self.tx.read().as_ref().map(|tx| EventStream { rx: tx.subscribe() })
+        self.tx
+            .read()
+            .as_ref()
+            .map(|tx| EventStream { rx: tx.subscribe() })
     }
 
     /// Publishes event `kind` (a suffix such as `actor_started`) with `data`.

@@ -56,7 +56,10 @@ impl ArtifactSource {
         }
         // Anything that looks like a path is a file (a missing one then fails as a missing file,
         // not as an odd registry reference); `oci://` or no scheme is a registry reference.
-        let looks_like_path = [".wasm", ".par", ".par.gz"].iter().any(|ext| reference.ends_with(ext)) || reference.starts_with(['/', '.']);
+        let looks_like_path = [".wasm", ".par", ".par.gz"]
+            .iter()
+            .any(|ext| reference.ends_with(ext))
+            || reference.starts_with(['/', '.']);
         if looks_like_path || std::path::Path::new(reference).is_file() {
             return ArtifactSource::File(PathBuf::from(reference));
         }
@@ -175,8 +178,18 @@ impl Host {
     /// stream begins with `host_started`.
     pub async fn start_with_events(config: HostConfig) -> Result<(Host, EventStream)> {
         config.validate()?;
-        let host_key = key_from_seed(config.host_seed.as_deref(), 'N', KeyPair::new_server, "host")?;
-        let cluster_key = key_from_seed(config.cluster_seed.as_deref(), 'C', KeyPair::new_cluster, "cluster")?;
+        let host_key = key_from_seed(
+            config.host_seed.as_deref(),
+            'N',
+            KeyPair::new_server,
+            "host",
+        )?;
+        let cluster_key = key_from_seed(
+            config.cluster_seed.as_deref(),
+            'C',
+            KeyPair::new_cluster,
+            "cluster",
+        )?;
         if config.cluster_seed.is_none() {
             tracing::info!(cluster = %cluster_key.public_key(), "no cluster seed given: generated one; other hosts must trust this key to accept our invocations");
         }
@@ -188,7 +201,10 @@ impl Host {
         labels.insert("hostcore.arch".into(), std::env::consts::ARCH.into());
         labels.insert("hostcore.os".into(), std::env::consts::OS.into());
         labels.insert("hostcore.osfamily".into(), std::env::consts::FAMILY.into());
-        let friendly_name = config.friendly_name.clone().unwrap_or_else(crate::names::friendly_name);
+        let friendly_name = config
+            .friendly_name
+            .clone()
+            .unwrap_or_else(crate::names::friendly_name);
         let engine = ActorEngine::new(config.max_instances, config.max_instance_memory)?;
         let id = host_key.public_key();
         let inner = Arc::new_cyclic(|weak_self| HostInner {
@@ -218,7 +234,9 @@ impl Host {
         let host = Host { inner };
         if let Some(nats) = host.inner.config.nats.clone() {
             // Joins the NATS lattice before host_started so that event goes out too.
-            let transport = crate::lattice::nats::NatsTransport::start(Arc::downgrade(&host.inner), &nats).await?;
+            let transport =
+                crate::lattice::nats::NatsTransport::start(Arc::downgrade(&host.inner), &nats)
+                    .await?;
             *host.inner.lattice.write() = Some(transport.clone());
             host.inner.events.attach_lattice(transport);
         }
@@ -288,11 +306,20 @@ impl Host {
 
     /// Registers an in-process handler for `contract_id` and `link_name`; replaces a previous one.
     /// Actors reach it through `__host_call` when their claims hold the contract id.
-    pub fn register_capability(&self, contract_id: &str, link_name: &str, handler: Arc<dyn CapabilityHandler>) -> Result<()> {
+    pub fn register_capability(
+        &self,
+        contract_id: &str,
+        link_name: &str,
+        handler: Arc<dyn CapabilityHandler>,
+    ) -> Result<()> {
         if contract_id.is_empty() || link_name.is_empty() {
-            return Err(Error::invalid("contract id and link name must not be empty"));
+            return Err(Error::invalid(
+                "contract id and link name must not be empty",
+            ));
         }
-        self.inner.capabilities.register(contract_id, link_name, handler);
+        self.inner
+            .capabilities
+            .register(contract_id, link_name, handler);
         Ok(())
     }
 
@@ -310,10 +337,17 @@ impl Host {
     /// validity dates, module hash). Starting an actor that already runs from the same module adds
     /// instances; a different module under the same key is refused (use [`Host::update_actor`]).
     /// Publishes `actor_started` per instance, or `actor_start_failed`.
-    pub async fn start_actor(&self, source: ActorSource, count: u16, annotations: HashMap<String, String>) -> Result<ActorInfo> {
+    pub async fn start_actor(
+        &self,
+        source: ActorSource,
+        count: u16,
+        annotations: HashMap<String, String>,
+    ) -> Result<ActorInfo> {
         let image_ref = source.image_ref();
         let from_registry = matches!(source, ActorSource::Reference(_));
-        let result = self.start_actor_inner(source, &image_ref, count, &annotations).await;
+        let result = self
+            .start_actor_inner(source, &image_ref, count, &annotations)
+            .await;
         if let (true, Ok(info)) = (from_registry, &result) {
             self.record_refmap(&image_ref, &info.public_key);
         }
@@ -327,7 +361,13 @@ impl Host {
         result
     }
 
-    async fn start_actor_inner(&self, source: ActorSource, image_ref: &str, count: u16, annotations: &HashMap<String, String>) -> Result<ActorInfo> {
+    async fn start_actor_inner(
+        &self,
+        source: ActorSource,
+        image_ref: &str,
+        count: u16,
+        annotations: &HashMap<String, String>,
+    ) -> Result<ActorInfo> {
         self.ensure_running()?;
         if count == 0 {
             return Err(Error::invalid("count must be at least 1"));
@@ -345,7 +385,9 @@ impl Host {
 
         let existing = self.inner.actors.read().get(&public_key).cloned();
         if let Some(actor) = existing {
-            if actor.claims.read().claims.wascap.as_ref().map(|w| &w.hash) != claims.claims.wascap.as_ref().map(|w| &w.hash) {
+            if actor.claims.read().claims.wascap.as_ref().map(|w| &w.hash)
+                != claims.claims.wascap.as_ref().map(|w| &w.hash)
+            {
                 return Err(Error::invalid(format!(
                     "actor {public_key} is already running from a different module; use update to replace it"
                 )));
@@ -355,7 +397,12 @@ impl Host {
             return Ok(actor.info());
         }
 
-        let hash = claims.claims.wascap.as_ref().map(|w| w.hash.clone()).unwrap_or_default();
+        let hash = claims
+            .claims
+            .wascap
+            .as_ref()
+            .map(|w| w.hash.clone())
+            .unwrap_or_default();
         let compiled = self.inner.engine.compile(&hash, &module).await?;
         let factory = self.instance_factory(compiled, claims.clone());
         let pool = Arc::new(InstancePool::new(factory));
@@ -372,7 +419,9 @@ impl Host {
                 // Two starts raced; the first one wins, ours stops.
                 drop(actors);
                 actor.pool.close();
-                return Err(Error::invalid(format!("actor {public_key} was started concurrently; retry to add instances")));
+                return Err(Error::invalid(format!(
+                    "actor {public_key} was started concurrently; retry to add instances"
+                )));
             }
             actors.insert(public_key.clone(), actor.clone());
         }
@@ -380,7 +429,10 @@ impl Host {
         if let Some(lattice) = self.transport() {
             lattice.actor_available(&public_key).await?;
             // Sharing is best effort: the actor serves even while the lattice store is unreachable.
-            if let Err(e) = lattice.put_claims(crate::lattice::actor_claims_map(&claims)).await {
+            if let Err(e) = lattice
+                .put_claims(crate::lattice::actor_claims_map(&claims))
+                .await
+            {
                 tracing::warn!(actor = %public_key, error = %e, "could not share the actor's claims with the lattice");
             }
             if !image_ref.is_empty() && !image_ref.starts_with("file://") {
@@ -394,7 +446,12 @@ impl Host {
     }
 
     /// Changes the number of instances of a running actor to `count` (0 stops it).
-    pub async fn scale_actor(&self, public_key: &str, count: u16, annotations: HashMap<String, String>) -> Result<ActorInfo> {
+    pub async fn scale_actor(
+        &self,
+        public_key: &str,
+        count: u16,
+        annotations: HashMap<String, String>,
+    ) -> Result<ActorInfo> {
         self.ensure_running()?;
         let actor = self.running_actor(public_key)?;
         let current = actor.pool.len();
@@ -405,9 +462,19 @@ impl Host {
         } else if target < current {
             if target == 0 {
                 self.stop_actor(public_key, 0, HashMap::new()).await?;
-                return Ok(ActorInfo { instances: Vec::new(), ..actor.info() });
+                return Ok(ActorInfo {
+                    instances: Vec::new(),
+                    ..actor.info()
+                });
             }
-            let removed = actor.pool.remove(current - target, &HashMap::new(), self.inner.config.invocation_timeout).await?;
+            let removed = actor
+                .pool
+                .remove(
+                    current - target,
+                    &HashMap::new(),
+                    self.inner.config.invocation_timeout,
+                )
+                .await?;
             self.publish_actor_stopped(public_key, &removed);
         }
         Ok(actor.info())
@@ -415,9 +482,21 @@ impl Host {
 
     /// Stops `count` instances (0 = all) whose annotations contain every pair of `annotations`.
     /// The actor leaves the host when its last instance stops. Running calls finish first.
-    pub async fn stop_actor(&self, public_key: &str, count: u16, annotations: HashMap<String, String>) -> Result<()> {
+    pub async fn stop_actor(
+        &self,
+        public_key: &str,
+        count: u16,
+        annotations: HashMap<String, String>,
+    ) -> Result<()> {
         let actor = self.running_actor(public_key)?;
-        let removed = actor.pool.remove(count as usize, &annotations, self.inner.config.invocation_timeout).await?;
+        let removed = actor
+            .pool
+            .remove(
+                count as usize,
+                &annotations,
+                self.inner.config.invocation_timeout,
+            )
+            .await?;
         self.publish_actor_stopped(public_key, &removed);
         if actor.pool.len() == 0 {
             self.forget_actor(&actor).await;
@@ -436,7 +515,10 @@ impl Host {
             let module = self.load_module(source).await?;
             let claims = Arc::new(extract_actor_claims(&module)?);
             if claims.public_key() != public_key {
-                return Err(Error::invalid(format!("the new module belongs to actor {}, not {public_key}", claims.public_key())));
+                return Err(Error::invalid(format!(
+                    "the new module belongs to actor {}, not {public_key}",
+                    claims.public_key()
+                )));
             }
             if claims.revision() <= old_rev {
                 return Err(Error::invalid(format!(
@@ -444,10 +526,18 @@ impl Host {
                     claims.revision()
                 )));
             }
-            let hash = claims.claims.wascap.as_ref().map(|w| w.hash.clone()).unwrap_or_default();
+            let hash = claims
+                .claims
+                .wascap
+                .as_ref()
+                .map(|w| w.hash.clone())
+                .unwrap_or_default();
             let compiled = self.inner.engine.compile(&hash, &module).await?;
             let factory = self.instance_factory(compiled, claims.clone());
-            let infos = actor.pool.replace_all(factory, self.inner.config.invocation_timeout).await?;
+            let infos = actor
+                .pool
+                .replace_all(factory, self.inner.config.invocation_timeout)
+                .await?;
             Ok((claims, infos))
         }
         .await;
@@ -480,14 +570,32 @@ impl Host {
 
     /// Invokes `operation` on an actor (by public key or call alias) with `payload` and returns the reply.
     /// Local actors are called directly; with a lattice, actors on other hosts are reached over RPC.
-    pub async fn call_actor(&self, actor: &str, operation: &str, payload: impl Into<Bytes>) -> Result<Vec<u8>> {
+    pub async fn call_actor(
+        &self,
+        actor: &str,
+        operation: &str,
+        payload: impl Into<Bytes>,
+    ) -> Result<Vec<u8>> {
         self.ensure_running()?;
-        crate::rpc::call_actor(&self.inner, crate::rpc::Caller::Host, actor, operation, payload.into()).await
+        crate::rpc::call_actor(
+            &self.inner,
+            crate::rpc::Caller::Host,
+            actor,
+            operation,
+            payload.into(),
+        )
+        .await
     }
 
     /// The running actors.
     pub fn actors(&self) -> Vec<ActorInfo> {
-        let mut all: Vec<_> = self.inner.actors.read().values().map(|a| a.info()).collect();
+        let mut all: Vec<_> = self
+            .inner
+            .actors
+            .read()
+            .values()
+            .map(|a| a.info())
+            .collect();
         all.sort_by(|a, b| a.public_key.cmp(&b.public_key));
         all
     }
@@ -504,7 +612,11 @@ impl Host {
             .into_iter()
             .map(|a| ActorDescription {
                 id: a.public_key.clone(),
-                image_ref: Some(if a.image_ref.is_empty() { "n/a".to_string() } else { a.image_ref.clone() }),
+                image_ref: Some(if a.image_ref.is_empty() {
+                    "n/a".to_string()
+                } else {
+                    a.image_ref.clone()
+                }),
                 name: Some(a.claims.name().unwrap_or("N/A").to_string()),
                 instances: a
                     .instances
@@ -538,7 +650,12 @@ impl Host {
     /// A put for the same (actor, contract, link name) replaces the previous link. Publishes `linkdef_set`.
     pub async fn put_link(&self, link: LinkDefinition) -> Result<()> {
         self.ensure_running()?;
-        for (field, value) in [("actor_id", &link.actor_id), ("provider_id", &link.provider_id), ("contract_id", &link.contract_id), ("link_name", &link.link_name)] {
+        for (field, value) in [
+            ("actor_id", &link.actor_id),
+            ("provider_id", &link.provider_id),
+            ("contract_id", &link.contract_id),
+            ("link_name", &link.link_name),
+        ] {
             if value.is_empty() {
                 return Err(Error::invalid(format!("link definition without {field}")));
             }
@@ -547,22 +664,38 @@ impl Host {
             lattice.put_link(&link).await?;
         }
         self.inner.links.put(link.clone());
-        self.inner.events.publish(wasmhost_protocol::events::LINKDEF_SET, link_event_data(&link));
+        self.inner.events.publish(
+            wasmhost_protocol::events::LINKDEF_SET,
+            link_event_data(&link),
+        );
         Ok(())
     }
 
     /// Deletes the link for (actor, contract, link name). Deleting a link that does not exist is not
     /// an error (as in the OTP host); returns whether one existed. Publishes `linkdef_deleted`.
-    pub async fn delete_link(&self, actor_id: &str, contract_id: &str, link_name: &str) -> Result<bool> {
+    pub async fn delete_link(
+        &self,
+        actor_id: &str,
+        contract_id: &str,
+        link_name: &str,
+    ) -> Result<bool> {
         self.ensure_running()?;
         let Some(link) = self.inner.links.delete(actor_id, contract_id, link_name) else {
-            tracing::warn!(actor_id, contract_id, link_name, "delete of a link that does not exist");
+            tracing::warn!(
+                actor_id,
+                contract_id,
+                link_name,
+                "delete of a link that does not exist"
+            );
             return Ok(false);
         };
         if let Some(lattice) = self.transport() {
             lattice.delete_link(&link).await?;
         }
-        self.inner.events.publish(wasmhost_protocol::events::LINKDEF_DELETED, link_event_data(&link));
+        self.inner.events.publish(
+            wasmhost_protocol::events::LINKDEF_DELETED,
+            link_event_data(&link),
+        );
         Ok(true)
     }
 
@@ -582,14 +715,23 @@ impl Host {
         }
         let actors: Vec<_> = self.inner.actors.read().values().cloned().collect();
         for actor in actors {
-            match actor.pool.remove(0, &HashMap::new(), self.inner.config.invocation_timeout).await {
+            match actor
+                .pool
+                .remove(0, &HashMap::new(), self.inner.config.invocation_timeout)
+                .await
+            {
                 Ok(removed) => self.publish_actor_stopped(&actor.public_key, &removed),
-                Err(e) => tracing::warn!(actor = %actor.public_key, error = %e, "actor did not stop cleanly"),
+                Err(e) => {
+                    tracing::warn!(actor = %actor.public_key, error = %e, "actor did not stop cleanly")
+                }
             }
             self.forget_actor(&actor).await;
         }
         self.stop_all_providers().await;
-        self.inner.events.publish(wasmhost_protocol::events::HOST_STOPPED, json!({"labels": self.inner.labels}));
+        self.inner.events.publish(
+            wasmhost_protocol::events::HOST_STOPPED,
+            json!({"labels": self.inner.labels}),
+        );
         // Taken out first: holding the lock across the await would block every reader meanwhile.
         let lattice = self.inner.lattice.write().take();
         if let Some(lattice) = lattice {
@@ -616,7 +758,9 @@ impl Host {
             .into_iter()
             .flat_map(|a| {
                 let pk = a.public_key;
-                a.instances.into_iter().map(move |i| json!({"public_key": pk, "instance_id": i.instance_id}))
+                a.instances
+                    .into_iter()
+                    .map(move |i| json!({"public_key": pk, "instance_id": i.instance_id}))
             })
             .collect();
         let uptime = self.uptime().as_secs();
@@ -633,7 +777,10 @@ impl Host {
 
     /// Publishes a heartbeat now (also done every `heartbeat_interval` and after a ping).
     pub fn publish_heartbeat(&self) {
-        self.inner.events.publish(wasmhost_protocol::events::HOST_HEARTBEAT, self.heartbeat_data());
+        self.inner.events.publish(
+            wasmhost_protocol::events::HOST_HEARTBEAT,
+            self.heartbeat_data(),
+        );
     }
 
     fn spawn_heartbeat(&self) {
@@ -668,39 +815,52 @@ impl Host {
             .read()
             .get(public_key)
             .cloned()
-            .ok_or_else(|| Error::not_found(format!("actor {public_key} is not running on this host")))
+            .ok_or_else(|| {
+                Error::not_found(format!("actor {public_key} is not running on this host"))
+            })
     }
 
     async fn load_module(&self, source: ActorSource) -> Result<Bytes> {
         let bytes = match source {
             ActorSource::Bytes(b) => b,
             ActorSource::File(path) => {
-                let meta = tokio::fs::metadata(&path)
-                    .await
-                    .map_err(|e| Error::not_found(format!("cannot read actor file {}: {e}", path.display())))?;
+                let meta = tokio::fs::metadata(&path).await.map_err(|e| {
+                    Error::not_found(format!("cannot read actor file {}: {e}", path.display()))
+                })?;
                 if meta.len() as usize > MAX_MODULE_SIZE {
-                    return Err(Error::invalid(format!("actor file {} is larger than {MAX_MODULE_SIZE} bytes", path.display())));
+                    return Err(Error::invalid(format!(
+                        "actor file {} is larger than {MAX_MODULE_SIZE} bytes",
+                        path.display()
+                    )));
                 }
-                Bytes::from(
-                    tokio::fs::read(&path)
-                        .await
-                        .map_err(|e| Error::not_found(format!("cannot read actor file {}: {e}", path.display())))?,
-                )
+                Bytes::from(tokio::fs::read(&path).await.map_err(|e| {
+                    Error::not_found(format!("cannot read actor file {}: {e}", path.display()))
+                })?)
             }
             ActorSource::Reference(reference) => self.fetch_actor_module(&reference).await?,
         };
         if bytes.len() > MAX_MODULE_SIZE {
-            return Err(Error::invalid(format!("actor module is larger than {MAX_MODULE_SIZE} bytes")));
+            return Err(Error::invalid(format!(
+                "actor module is larger than {MAX_MODULE_SIZE} bytes"
+            )));
         }
         Ok(bytes)
     }
 
-    fn instance_factory(&self, compiled: Arc<crate::actor::engine::CompiledActor>, claims: Arc<ActorClaims>) -> InstanceFactory {
+    fn instance_factory(
+        &self,
+        compiled: Arc<crate::actor::engine::CompiledActor>,
+        claims: Arc<ActorClaims>,
+    ) -> InstanceFactory {
         let router: Weak<dyn HostCallRouter> = self.inner.weak_self.clone();
         InstanceFactory {
             engine: self.inner.engine.engine().clone(),
             compiled,
-            ctx: Arc::new(ActorContext { public_key: claims.public_key().to_string(), claims, router }),
+            ctx: Arc::new(ActorContext {
+                public_key: claims.public_key().to_string(),
+                claims,
+                router,
+            }),
             max_memory: self.inner.config.max_instance_memory,
             start_timeout: self.inner.config.invocation_timeout,
         }
@@ -709,7 +869,10 @@ impl Host {
     fn remember_claims(&self, claims: &Arc<ActorClaims>) {
         let pk = claims.public_key().to_string();
         if let Some(alias) = claims.call_alias().filter(|a| !a.is_empty()) {
-            self.inner.aliases.write().insert(alias.to_string(), pk.clone());
+            self.inner
+                .aliases
+                .write()
+                .insert(alias.to_string(), pk.clone());
         }
         self.inner.claims.write().insert(pk, claims.clone());
     }
@@ -718,7 +881,9 @@ impl Host {
         let removed = {
             let mut actors = self.inner.actors.write();
             match actors.get(&actor.public_key) {
-                Some(current) if Arc::ptr_eq(current, actor) && actor.pool.len() == 0 => actors.remove(&actor.public_key),
+                Some(current) if Arc::ptr_eq(current, actor) && actor.pool.len() == 0 => {
+                    actors.remove(&actor.public_key)
+                }
                 _ => None,
             }
         };
@@ -768,7 +933,11 @@ impl Host {
 impl HostInner {
     /// A call alias resolves to its actor's key; anything else is returned as given.
     pub(crate) fn resolve_alias(&self, actor: &str) -> String {
-        self.aliases.read().get(actor).cloned().unwrap_or_else(|| actor.to_string())
+        self.aliases
+            .read()
+            .get(actor)
+            .cloned()
+            .unwrap_or_else(|| actor.to_string())
     }
 }
 
@@ -778,7 +947,9 @@ pub(crate) async fn check_policy(inner: &HostInner, request: &PolicyRequest) -> 
         None => Ok(()),
         Some(policy) => match policy.evaluate(request).await {
             PolicyDecision::Permit => Ok(()),
-            PolicyDecision::Deny(reason) => Err(Error::denied(format!("denied by policy: {reason}"))),
+            PolicyDecision::Deny(reason) => {
+                Err(Error::denied(format!("denied by policy: {reason}")))
+            }
         },
     }
 }
@@ -810,11 +981,17 @@ fn link_event_data(link: &LinkDefinition) -> serde_json::Value {
     })
 }
 
-fn key_from_seed(seed: Option<&str>, prefix: char, generate: fn() -> KeyPair, what: &str) -> Result<KeyPair> {
+fn key_from_seed(
+    seed: Option<&str>,
+    prefix: char,
+    generate: fn() -> KeyPair,
+    what: &str,
+) -> Result<KeyPair> {
     match seed {
         None => Ok(generate()),
         Some(seed) => {
-            let kp = KeyPair::from_seed(seed.trim()).map_err(|e| Error::invalid(format!("invalid {what} seed: {e}")))?;
+            let kp = KeyPair::from_seed(seed.trim())
+                .map_err(|e| Error::invalid(format!("invalid {what} seed: {e}")))?;
             if !kp.public_key().starts_with(prefix) {
                 return Err(Error::invalid(format!("the {what} seed must be an S{prefix}... seed (its public key must start with {prefix})")));
             }

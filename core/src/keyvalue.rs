@@ -8,7 +8,8 @@ use parking_lot::Mutex;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasmhost_protocol::keyvalue::{
-    GetResponse, IncrementRequest, ListAddRequest, ListDelRequest, ListRangeRequest, SetAddRequest, SetDelRequest, SetRequest,
+    GetResponse, IncrementRequest, ListAddRequest, ListDelRequest, ListRangeRequest, SetAddRequest,
+    SetDelRequest, SetRequest,
 };
 
 use crate::capability::{CapabilityCall, CapabilityHandler};
@@ -58,14 +59,21 @@ impl InMemoryKeyValue {
             "KeyValue.Get" => {
                 let key: String = arg(operation, payload)?;
                 let response = match s.value(&key) {
-                    Some(v) => GetResponse { value: v.clone(), exists: true },
-                    None => GetResponse { value: String::new(), exists: false },
+                    Some(v) => GetResponse {
+                        value: v.clone(),
+                        exists: true,
+                    },
+                    None => GetResponse {
+                        value: String::new(),
+                        exists: false,
+                    },
                 };
                 out(&response)
             }
             "KeyValue.Set" => {
                 let req: SetRequest = arg(operation, payload)?;
-                let expiry = (req.expires > 0).then(|| Instant::now() + Duration::from_secs(req.expires as u64));
+                let expiry = (req.expires > 0)
+                    .then(|| Instant::now() + Duration::from_secs(req.expires as u64));
                 s.values.insert(req.key, (req.value, expiry));
                 Ok(Vec::new())
             }
@@ -73,21 +81,28 @@ impl InMemoryKeyValue {
                 let key: String = arg(operation, payload)?;
                 let existed = s.value(&key).is_some();
                 s.values.remove(&key);
-                let existed = existed | s.lists.remove(&key).is_some() | s.sets.remove(&key).is_some();
+                let existed =
+                    existed | s.lists.remove(&key).is_some() | s.sets.remove(&key).is_some();
                 out(&existed)
             }
             "KeyValue.Contains" => {
                 let key: String = arg(operation, payload)?;
-                let found = s.value(&key).is_some() || s.lists.contains_key(&key) || s.sets.contains_key(&key);
+                let found = s.value(&key).is_some()
+                    || s.lists.contains_key(&key)
+                    || s.sets.contains_key(&key);
                 out(&found)
             }
             "KeyValue.Increment" => {
                 let req: IncrementRequest = arg(operation, payload)?;
                 let current = match s.value(&req.key) {
-                    Some(v) => v.parse::<i32>().map_err(|_| format!("value of `{}` is not an integer", req.key))?,
+                    Some(v) => v
+                        .parse::<i32>()
+                        .map_err(|_| format!("value of `{}` is not an integer", req.key))?,
                     None => 0,
                 };
-                let next = current.checked_add(req.value).ok_or_else(|| format!("increment of `{}` overflows", req.key))?;
+                let next = current
+                    .checked_add(req.value)
+                    .ok_or_else(|| format!("increment of `{}` overflows", req.key))?;
                 s.values.insert(req.key, (next.to_string(), None));
                 out(&next)
             }
@@ -118,7 +133,11 @@ impl InMemoryKeyValue {
             }
             "KeyValue.ListRange" => {
                 let req: ListRangeRequest = arg(operation, payload)?;
-                let list = s.lists.get(&req.list_name).map(Vec::as_slice).unwrap_or_default();
+                let list = s
+                    .lists
+                    .get(&req.list_name)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
                 out(&redis_range(list, req.start, req.stop))
             }
             "KeyValue.SetAdd" => {
@@ -127,7 +146,10 @@ impl InMemoryKeyValue {
             }
             "KeyValue.SetDel" => {
                 let req: SetDelRequest = arg(operation, payload)?;
-                let removed = s.sets.get_mut(&req.set_name).is_some_and(|set| set.remove(&req.value));
+                let removed = s
+                    .sets
+                    .get_mut(&req.set_name)
+                    .is_some_and(|set| set.remove(&req.value));
                 if s.sets.get(&req.set_name).is_some_and(BTreeSet::is_empty) {
                     s.sets.remove(&req.set_name);
                 }
@@ -139,11 +161,19 @@ impl InMemoryKeyValue {
             }
             "KeyValue.SetQuery" => {
                 let name: String = arg(operation, payload)?;
-                out(&s.sets.get(&name).map(|set| set.iter().cloned().collect::<Vec<_>>()).unwrap_or_default())
+                out(&s
+                    .sets
+                    .get(&name)
+                    .map(|set| set.iter().cloned().collect::<Vec<_>>())
+                    .unwrap_or_default())
             }
             "KeyValue.SetUnion" => {
                 let names: Vec<String> = arg(operation, payload)?;
-                let union: BTreeSet<&String> = names.iter().filter_map(|n| s.sets.get(n)).flatten().collect();
+                let union: BTreeSet<&String> = names
+                    .iter()
+                    .filter_map(|n| s.sets.get(n))
+                    .flatten()
+                    .collect();
                 out(&union.into_iter().cloned().collect::<Vec<_>>())
             }
             "KeyValue.SetIntersection" => {
@@ -159,7 +189,9 @@ impl InMemoryKeyValue {
                 });
                 out(&result.into_iter().collect::<Vec<_>>())
             }
-            _ => Err(format!("operation {operation} is not part of {KEYVALUE_CONTRACT}")),
+            _ => Err(format!(
+                "operation {operation} is not part of {KEYVALUE_CONTRACT}"
+            )),
         }
     }
 }
@@ -174,7 +206,13 @@ impl CapabilityHandler for InMemoryKeyValue {
 /// Redis LRANGE semantics: inclusive bounds, negative indices count from the end.
 fn redis_range(list: &[String], start: i32, stop: i32) -> Vec<String> {
     let len = list.len() as i64;
-    let norm = |i: i32| if (i as i64) < 0 { len + i as i64 } else { i as i64 };
+    let norm = |i: i32| {
+        if (i as i64) < 0 {
+            len + i as i64
+        } else {
+            i as i64
+        }
+    };
     let (start, stop) = (norm(start).max(0), norm(stop).min(len - 1));
     if start > stop || start >= len {
         return Vec::new();
@@ -195,14 +233,19 @@ mod tests {
     use super::*;
 
     fn call<T: DeserializeOwned>(kv: &InMemoryKeyValue, op: &str, input: impl Serialize) -> T {
-        let bytes = kv.dispatch(op, &rmp_serde::to_vec_named(&input).unwrap()).unwrap();
+        let bytes = kv
+            .dispatch(op, &rmp_serde::to_vec_named(&input).unwrap())
+            .unwrap();
         rmp_serde::from_slice(&bytes).unwrap()
     }
 
     #[test]
     fn increments_and_reads_back_like_redis() {
         let kv = InMemoryKeyValue::new();
-        let inc = |n| IncrementRequest { key: "c".into(), value: n };
+        let inc = |n| IncrementRequest {
+            key: "c".into(),
+            value: n,
+        };
         assert_eq!(call::<i32>(&kv, "KeyValue.Increment", inc(1)), 1);
         assert_eq!(call::<i32>(&kv, "KeyValue.Increment", inc(5)), 6);
         let got: GetResponse = call(&kv, "KeyValue.Get", "c");
@@ -215,27 +258,87 @@ mod tests {
     fn lists_and_sets() {
         let kv = InMemoryKeyValue::new();
         for v in ["a", "b", "c"] {
-            call::<u32>(&kv, "KeyValue.ListAdd", ListAddRequest { list_name: "l".into(), value: v.into() });
+            call::<u32>(
+                &kv,
+                "KeyValue.ListAdd",
+                ListAddRequest {
+                    list_name: "l".into(),
+                    value: v.into(),
+                },
+            );
         }
-        let range: Vec<String> = call(&kv, "KeyValue.ListRange", ListRangeRequest { list_name: "l".into(), start: 1, stop: -1 });
+        let range: Vec<String> = call(
+            &kv,
+            "KeyValue.ListRange",
+            ListRangeRequest {
+                list_name: "l".into(),
+                start: 1,
+                stop: -1,
+            },
+        );
         assert_eq!(range, ["b", "c"]);
-        assert!(call::<bool>(&kv, "KeyValue.ListDel", ListDelRequest { list_name: "l".into(), value: "b".into() }));
+        assert!(call::<bool>(
+            &kv,
+            "KeyValue.ListDel",
+            ListDelRequest {
+                list_name: "l".into(),
+                value: "b".into()
+            }
+        ));
         for (set, v) in [("s1", "x"), ("s1", "y"), ("s2", "y"), ("s2", "z")] {
-            call::<u32>(&kv, "KeyValue.SetAdd", SetAddRequest { set_name: set.into(), value: v.into() });
+            call::<u32>(
+                &kv,
+                "KeyValue.SetAdd",
+                SetAddRequest {
+                    set_name: set.into(),
+                    value: v.into(),
+                },
+            );
         }
         let inter: Vec<String> = call(&kv, "KeyValue.SetIntersection", vec!["s1", "s2"]);
         assert_eq!(inter, ["y"]);
         let union: Vec<String> = call(&kv, "KeyValue.SetUnion", vec!["s1", "s2"]);
         assert_eq!(union, ["x", "y", "z"]);
-        assert_eq!(call::<u32>(&kv, "KeyValue.SetDel", SetDelRequest { set_name: "s1".into(), value: "x".into() }), 1);
+        assert_eq!(
+            call::<u32>(
+                &kv,
+                "KeyValue.SetDel",
+                SetDelRequest {
+                    set_name: "s1".into(),
+                    value: "x".into()
+                }
+            ),
+            1
+        );
     }
 
     #[test]
     fn bad_input_is_an_error_not_a_panic() {
         let kv = InMemoryKeyValue::new();
-        assert!(kv.dispatch("KeyValue.Increment", b"\xc1").unwrap_err().contains("invalid KeyValue.Increment input"));
+        assert!(kv
+            .dispatch("KeyValue.Increment", b"\xc1")
+            .unwrap_err()
+            .contains("invalid KeyValue.Increment input"));
         assert!(kv.dispatch("KeyValue.Nope", &[]).is_err());
-        kv.dispatch("KeyValue.Set", &rmp_serde::to_vec_named(&SetRequest { key: "k".into(), value: "v".into(), expires: 0 }).unwrap()).unwrap();
-        assert!(kv.dispatch("KeyValue.Increment", &rmp_serde::to_vec_named(&IncrementRequest { key: "k".into(), value: 1 }).unwrap()).is_err());
+        kv.dispatch(
+            "KeyValue.Set",
+            &rmp_serde::to_vec_named(&SetRequest {
+                key: "k".into(),
+                value: "v".into(),
+                expires: 0,
+            })
+            .unwrap(),
+        )
+        .unwrap();
+        assert!(kv
+            .dispatch(
+                "KeyValue.Increment",
+                &rmp_serde::to_vec_named(&IncrementRequest {
+                    key: "k".into(),
+                    value: 1
+                })
+                .unwrap()
+            )
+            .is_err());
     }
 }

@@ -58,20 +58,30 @@ impl ProviderArchive {
         let mut token = None;
         let mut binaries = BTreeMap::new();
         for (name, data) in entries {
-            let Some(stem) = Path::new(&name).file_name().and_then(|n| n.to_str()).map(|n| n.split('.').next().unwrap_or(n).to_string()) else {
+            let Some(stem) = Path::new(&name)
+                .file_name()
+                .and_then(|n| n.to_str())
+                .map(|n| n.split('.').next().unwrap_or(n).to_string())
+            else {
                 continue;
             };
             if stem == "claims" {
-                token = Some(String::from_utf8(data).map_err(|_| invalid("claims.jwt is not UTF-8 text"))?);
+                token = Some(
+                    String::from_utf8(data).map_err(|_| invalid("claims.jwt is not UTF-8 text"))?,
+                );
             } else if name.ends_with(".bin") {
                 binaries.insert(stem, data);
             }
         }
         let token = token.ok_or_else(|| invalid("no claims.jwt in the archive"))?;
         let claims = Claims::<CapabilityProvider>::decode_and_verify(token.trim())?;
-        let meta = claims.wascap.as_ref().ok_or_else(|| Error::new(ErrorKind::Claims, "claims.jwt carries no provider metadata"))?;
+        let meta = claims.wascap.as_ref().ok_or_else(|| {
+            Error::new(ErrorKind::Claims, "claims.jwt carries no provider metadata")
+        })?;
         if binaries.is_empty() {
-            return Err(invalid("the archive holds no provider binary ({target}.bin)"));
+            return Err(invalid(
+                "the archive holds no provider binary ({target}.bin)",
+            ));
         }
         for (target, binary) in &binaries {
             let actual = sha256_upper(binary);
@@ -88,7 +98,11 @@ impl ProviderArchive {
                 }
             }
         }
-        Ok(ProviderArchive { claims, token: token.trim().to_string(), binaries })
+        Ok(ProviderArchive {
+            claims,
+            token: token.trim().to_string(),
+            binaries,
+        })
     }
 
     /// The verified claims.
@@ -105,7 +119,11 @@ impl ProviderArchive {
     }
     /// The contract the provider implements (`capid`), e.g. `wasmcloud:httpserver`.
     pub fn contract_id(&self) -> &str {
-        self.claims.wascap.as_ref().map(|m| m.capid.as_str()).unwrap_or_default()
+        self.claims
+            .wascap
+            .as_ref()
+            .map(|m| m.capid.as_str())
+            .unwrap_or_default()
     }
     /// Targets with a binary in the archive.
     pub fn targets(&self) -> Vec<String> {
@@ -151,7 +169,8 @@ pub fn write_executable(path: &Path, binary: &[u8]) -> Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755)).map_err(|e| io_error("chmod", &tmp, e))?;
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755))
+            .map_err(|e| io_error("chmod", &tmp, e))?;
     }
     std::fs::rename(&tmp, path).map_err(|e| io_error("rename", path, e))?;
     Ok(())
@@ -177,20 +196,30 @@ pub struct ProviderArchiveSpec {
 /// Builds a signed `.par.gz`: claims (issuer = `issuer`, an account key; subject = `subject`, a
 /// service key) with the SHA-256 of every binary, then a gzip'ed tar of `claims.jwt` and
 /// `{target}.bin` entries, as provider-archive 0.6 writes it.
-pub fn create_archive(spec: &ProviderArchiveSpec, issuer: &KeyPair, subject: &KeyPair) -> Result<Vec<u8>> {
+pub fn create_archive(
+    spec: &ProviderArchiveSpec,
+    issuer: &KeyPair,
+    subject: &KeyPair,
+) -> Result<Vec<u8>> {
     if spec.capid.is_empty() || spec.vendor.is_empty() {
-        return Err(invalid("a provider archive needs a contract id (capid) and a vendor"));
+        return Err(invalid(
+            "a provider archive needs a contract id (capid) and a vendor",
+        ));
     }
     if spec.binaries.is_empty() {
         return Err(invalid("a provider archive needs at least one binary"));
     }
     for target in spec.binaries.keys() {
         if target.is_empty() || target.contains(['/', '.', '\\']) || target == "claims" {
-            return Err(invalid(format!("invalid target name `{target}` (expected e.g. x86_64-linux)")));
+            return Err(invalid(format!(
+                "invalid target name `{target}` (expected e.g. x86_64-linux)"
+            )));
         }
     }
     if !issuer.public_key().starts_with('A') || !subject.public_key().starts_with('V') {
-        return Err(invalid("the issuer must be an account key (SA...) and the subject a service key (SV...)"));
+        return Err(invalid(
+            "the issuer must be an account key (SA...) and the subject a service key (SV...)",
+        ));
     }
     let meta = CapabilityProvider {
         name: spec.name.clone(),
@@ -198,7 +227,11 @@ pub fn create_archive(spec: &ProviderArchiveSpec, issuer: &KeyPair, subject: &Ke
         vendor: spec.vendor.clone(),
         rev: spec.rev,
         ver: spec.ver.clone(),
-        target_hashes: spec.binaries.iter().map(|(t, b)| (t.clone(), sha256_upper(b))).collect(),
+        target_hashes: spec
+            .binaries
+            .iter()
+            .map(|(t, b)| (t.clone(), sha256_upper(b)))
+            .collect(),
     };
     let token = Claims::new(issuer.public_key(), subject.public_key(), meta).encode(issuer)?;
 
@@ -208,17 +241,26 @@ pub fn create_archive(spec: &ProviderArchiveSpec, issuer: &KeyPair, subject: &Ke
     for (target, binary) in &spec.binaries {
         append(&mut tar, &format!("{target}.bin"), binary, 0o755)?;
     }
-    let gz = tar.into_inner().map_err(|e| Error::internal(format!("cannot finish the archive: {e}")))?;
-    gz.finish().map_err(|e| Error::internal(format!("cannot compress the archive: {e}")))
+    let gz = tar
+        .into_inner()
+        .map_err(|e| Error::internal(format!("cannot finish the archive: {e}")))?;
+    gz.finish()
+        .map_err(|e| Error::internal(format!("cannot compress the archive: {e}")))
 }
 
-fn append<W: std::io::Write>(tar: &mut tar::Builder<W>, name: &str, data: &[u8], mode: u32) -> Result<()> {
+fn append<W: std::io::Write>(
+    tar: &mut tar::Builder<W>,
+    name: &str,
+    data: &[u8],
+    mode: u32,
+) -> Result<()> {
     let mut header = tar::Header::new_gnu();
     header.set_size(data.len() as u64);
     header.set_mode(mode);
     header.set_mtime(0);
     header.set_entry_type(tar::EntryType::Regular);
-    tar.append_data(&mut header, name, data).map_err(|e| Error::internal(format!("cannot add {name} to the archive: {e}")))
+    tar.append_data(&mut header, name, data)
+        .map_err(|e| Error::internal(format!("cannot add {name} to the archive: {e}")))
 }
 
 /// Every regular file of the tar, with a bound on the total unpacked size.
@@ -226,23 +268,35 @@ fn read_tar(reader: impl Read) -> Result<Vec<(String, Vec<u8>)>> {
     let mut archive = tar::Archive::new(reader.take(MAX_UNPACKED_SIZE + 1));
     let mut out = Vec::new();
     let mut total = 0u64;
-    let entries = archive.entries().map_err(|e| invalid(format!("not a provider archive (tar): {e}")))?;
+    let entries = archive
+        .entries()
+        .map_err(|e| invalid(format!("not a provider archive (tar): {e}")))?;
     for entry in entries {
         let mut entry = entry.map_err(|e| invalid(format!("corrupt provider archive: {e}")))?;
         if !entry.header().entry_type().is_file() {
             continue;
         }
-        let name = entry.path().map_err(|e| invalid(format!("bad entry name in provider archive: {e}")))?.to_string_lossy().into_owned();
+        let name = entry
+            .path()
+            .map_err(|e| invalid(format!("bad entry name in provider archive: {e}")))?
+            .to_string_lossy()
+            .into_owned();
         total += entry.size();
         if total > MAX_UNPACKED_SIZE {
-            return Err(invalid(format!("provider archive unpacks to more than {MAX_UNPACKED_SIZE} bytes")));
+            return Err(invalid(format!(
+                "provider archive unpacks to more than {MAX_UNPACKED_SIZE} bytes"
+            )));
         }
         let mut data = Vec::with_capacity(entry.size() as usize);
-        entry.read_to_end(&mut data).map_err(|e| invalid(format!("corrupt provider archive entry {name}: {e}")))?;
+        entry
+            .read_to_end(&mut data)
+            .map_err(|e| invalid(format!("corrupt provider archive entry {name}: {e}")))?;
         out.push((name, data));
     }
     if out.is_empty() {
-        return Err(invalid("not a provider archive: no files in it (expected a tar or tar.gz with claims.jwt)"));
+        return Err(invalid(
+            "not a provider archive: no files in it (expected a tar or tar.gz with claims.jwt)",
+        ));
     }
     Ok(out)
 }
@@ -275,9 +329,15 @@ mod tests {
         assert_eq!(par.contract_id(), "wasmcloud:testing");
         assert!(par.public_key().starts_with('V'));
         assert_eq!(par.targets(), vec!["x86_64-linux".to_string()]);
-        assert_eq!(par.binary_for("x86_64-linux").unwrap(), vector("provider_dummy_x86_64-linux.bin").as_slice());
+        assert_eq!(
+            par.binary_for("x86_64-linux").unwrap(),
+            vector("provider_dummy_x86_64-linux.bin").as_slice()
+        );
         let meta = par.claims().wascap.as_ref().unwrap();
-        assert_eq!((meta.vendor.as_str(), meta.rev, meta.ver.as_deref()), ("wasmcloud-vectors", Some(1), Some("0.1.0")));
+        assert_eq!(
+            (meta.vendor.as_str(), meta.rev, meta.ver.as_deref()),
+            ("wasmcloud-vectors", Some(1), Some("0.1.0"))
+        );
     }
 
     #[test]
@@ -285,14 +345,24 @@ mod tests {
         let par = ProviderArchive::parse(&vector("provider.par.gz")).unwrap();
         let err = par.binary_for("aarch64-macos").unwrap_err();
         assert_eq!(err.kind(), ErrorKind::NotFound);
-        assert!(err.message().contains("no binary for this platform (aarch64-macos)"), "{err}");
+        assert!(
+            err.message()
+                .contains("no binary for this platform (aarch64-macos)"),
+            "{err}"
+        );
         assert!(err.message().contains("x86_64-linux"), "{err}");
     }
 
     /// Rebuilds the vector's tar with one byte of the binary changed, keeping the signed claims.
     fn tampered_vector() -> Vec<u8> {
-        let mut entries = read_tar(flate2::read::GzDecoder::new(vector("provider.par.gz").as_slice())).unwrap();
-        let bin = entries.iter_mut().find(|(n, _)| n.ends_with(".bin")).unwrap();
+        let mut entries = read_tar(flate2::read::GzDecoder::new(
+            vector("provider.par.gz").as_slice(),
+        ))
+        .unwrap();
+        let bin = entries
+            .iter_mut()
+            .find(|(n, _)| n.ends_with(".bin"))
+            .unwrap();
         bin.1[10] ^= 0x20;
         let mut tar = tar::Builder::new(Vec::new());
         for (name, data) in &entries {
@@ -305,8 +375,15 @@ mod tests {
     fn a_tampered_binary_is_refused() {
         let err = ProviderArchive::parse(&tampered_vector()).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Claims);
-        assert!(err.message().contains("does not match its signed hash"), "{err}");
-        assert!(err.message().contains("4A4FC96F0739259F73166C26ED831EF70F3C00030E175DB3724F89AA36862EA4"), "{err}");
+        assert!(
+            err.message().contains("does not match its signed hash"),
+            "{err}"
+        );
+        assert!(
+            err.message()
+                .contains("4A4FC96F0739259F73166C26ED831EF70F3C00030E175DB3724F89AA36862EA4"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -319,7 +396,11 @@ mod tests {
             vendor: "tests".into(),
             rev: Some(3),
             ver: Some("1.2.3".into()),
-            binaries: [(native_target(), b"#!/bin/sh\necho hi\n".to_vec()), ("aarch64-macos".to_string(), b"other".to_vec())].into(),
+            binaries: [
+                (native_target(), b"#!/bin/sh\necho hi\n".to_vec()),
+                ("aarch64-macos".to_string(), b"other".to_vec()),
+            ]
+            .into(),
         };
         let bytes = create_archive(&spec, &issuer, &subject).unwrap();
         assert_eq!(&bytes[..2], &GZIP_MAGIC);
@@ -327,25 +408,38 @@ mod tests {
         assert_eq!(par.public_key(), subject.public_key());
         assert_eq!(par.claims().iss, issuer.public_key());
         assert_eq!(par.targets().len(), 2);
-        let dir = std::env::temp_dir().join(format!("wasmhost-par-{}", uuid::Uuid::new_v4().simple()));
+        let dir =
+            std::env::temp_dir().join(format!("wasmhost-par-{}", uuid::Uuid::new_v4().simple()));
         let path = par.extract_native(&dir).unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"#!/bin/sh\necho hi\n");
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o755);
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o755
+            );
         }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {
-        for bytes in [&b""[..], b"\x1f\x8b garbage", b"not a tar at all, just text"] {
+        for bytes in [
+            &b""[..],
+            b"\x1f\x8b garbage",
+            b"not a tar at all, just text",
+        ] {
             assert!(ProviderArchive::parse(bytes).is_err());
         }
         let issuer = KeyPair::new_account();
         let wrong_subject = KeyPair::new_module();
-        let spec = ProviderArchiveSpec { capid: "c".into(), vendor: "v".into(), binaries: [("x86_64-linux".to_string(), vec![1])].into(), ..Default::default() };
+        let spec = ProviderArchiveSpec {
+            capid: "c".into(),
+            vendor: "v".into(),
+            binaries: [("x86_64-linux".to_string(), vec![1])].into(),
+            ..Default::default()
+        };
         assert!(create_archive(&spec, &issuer, &wrong_subject).is_err());
     }
 }

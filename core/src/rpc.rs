@@ -23,7 +23,11 @@ pub(crate) enum Caller<'a> {
 impl Caller<'_> {
     fn entity(&self, inner: &HostInner) -> WasmCloudEntity {
         match self {
-            Caller::Host => WasmCloudEntity { public_key: inner.id.clone(), link_name: String::new(), contract_id: String::new() },
+            Caller::Host => WasmCloudEntity {
+                public_key: inner.id.clone(),
+                link_name: String::new(),
+                contract_id: String::new(),
+            },
             Caller::Actor(ctx) => WasmCloudEntity::actor(&ctx.public_key),
         }
     }
@@ -31,12 +35,21 @@ impl Caller<'_> {
 
 /// Is `s` shaped like an actor public key (LATTICE.md §3.5 step 3)?
 pub(crate) fn is_actor_key(s: &str) -> bool {
-    s.len() == 56 && s.starts_with('M') && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    s.len() == 56
+        && s.starts_with('M')
+        && s.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 
 /// Calls `operation` on `actor` (public key or call alias): on this host if it runs here, else over
 /// the lattice when there is one.
-pub(crate) async fn call_actor(inner: &HostInner, caller: Caller<'_>, actor: &str, operation: &str, payload: Bytes) -> Result<Vec<u8>> {
+pub(crate) async fn call_actor(
+    inner: &HostInner,
+    caller: Caller<'_>,
+    actor: &str,
+    operation: &str,
+    payload: Bytes,
+) -> Result<Vec<u8>> {
     if payload.len() > inner.config.max_payload {
         return Err(Error::invalid(format!(
             "payload of {} bytes exceeds the limit of {} bytes",
@@ -71,7 +84,10 @@ pub(crate) async fn call_actor(inner: &HostInner, caller: Caller<'_>, actor: &st
                 check_policy(inner, &request).await?;
             }
             let timeout = inner.config.invocation_timeout;
-            running.pool.invoke(operation, payload, timeout, timeout).await
+            running
+                .pool
+                .invoke(operation, payload, timeout, timeout)
+                .await
         }
         None => {
             let lattice = inner.lattice.read().clone();
@@ -91,12 +107,21 @@ pub(crate) async fn call_actor(inner: &HostInner, caller: Caller<'_>, actor: &st
                         None => Ok(response.msg),
                     }
                 }
-                None => Err(Error::not_found(format!("actor {actor} is not running on this host"))),
+                None => Err(Error::not_found(format!(
+                    "actor {actor} is not running on this host"
+                ))),
             }
         }
     };
     if inner.config.enable_invocation_events {
-        publish_invocation_event(inner, &caller.entity(inner), &WasmCloudEntity::actor(target.as_ref()), operation, size, &result);
+        publish_invocation_event(
+            inner,
+            &caller.entity(inner),
+            &WasmCloudEntity::actor(target.as_ref()),
+            operation,
+            size,
+            &result,
+        );
     }
     result
 }
@@ -106,10 +131,18 @@ pub(crate) async fn call_actor(inner: &HostInner, caller: Caller<'_>, actor: &st
 /// policy, then the actor. Failures are replied in `error`, never raised.
 pub(crate) async fn serve_inbound(inner: &HostInner, invocation: Invocation) -> InvocationResponse {
     let id = invocation.id.clone();
-    let (origin, target, operation, size) = (invocation.origin.clone(), invocation.target.clone(), invocation.operation.clone(), invocation.msg.len());
+    let (origin, target, operation, size) = (
+        invocation.origin.clone(),
+        invocation.target.clone(),
+        invocation.operation.clone(),
+        invocation.msg.len(),
+    );
     let result = serve_inbound_checked(inner, invocation).await;
     if inner.config.enable_invocation_events {
-        let as_result = result.as_ref().map(|_| Vec::new()).map_err(|e| Error::runtime(e.clone()));
+        let as_result = result
+            .as_ref()
+            .map(|_| Vec::new())
+            .map_err(|e| Error::runtime(e.clone()));
         publish_invocation_event(inner, &origin, &target, &operation, size, &as_result);
     }
     match result {
@@ -118,15 +151,23 @@ pub(crate) async fn serve_inbound(inner: &HostInner, invocation: Invocation) -> 
     }
 }
 
-async fn serve_inbound_checked(inner: &HostInner, invocation: Invocation) -> Result<Vec<u8>, String> {
-    invocation.validate(&inner.cluster_issuers).map_err(|e| e.to_string())?;
+async fn serve_inbound_checked(
+    inner: &HostInner,
+    invocation: Invocation,
+) -> Result<Vec<u8>, String> {
+    invocation
+        .validate(&inner.cluster_issuers)
+        .map_err(|e| e.to_string())?;
     let target = &invocation.target.public_key;
     let Some(actor) = inner.actors.read().get(target).cloned() else {
         return Err(format!("Failed to handle actor RPC: \"Actor {target} is not running on this host. RPC call skipped.\""));
     };
     let origin = &invocation.origin;
     if !origin.contract_id.is_empty() && !actor.claims.read().has_cap(&origin.contract_id) {
-        return Err(format!("Actor is missing the capability claim for \"{}\"", invocation.operation));
+        return Err(format!(
+            "Actor is missing the capability claim for \"{}\"",
+            invocation.operation
+        ));
     }
     check_policy(
         inner,
@@ -140,62 +181,126 @@ async fn serve_inbound_checked(inner: &HostInner, invocation: Invocation) -> Res
     .await
     .map_err(|e| e.to_string())?;
     let timeout = inner.config.invocation_timeout;
-    actor.pool.invoke(&invocation.operation, Bytes::from(invocation.msg), timeout, timeout).await.map_err(|e| e.to_string())
+    actor
+        .pool
+        .invoke(
+            &invocation.operation,
+            Bytes::from(invocation.msg),
+            timeout,
+            timeout,
+        )
+        .await
+        .map_err(|e| e.to_string())
 }
 
-fn publish_invocation_event(inner: &HostInner, source: &WasmCloudEntity, dest: &WasmCloudEntity, operation: &str, bytes: usize, result: &Result<Vec<u8>>) {
+fn publish_invocation_event(
+    inner: &HostInner,
+    source: &WasmCloudEntity,
+    dest: &WasmCloudEntity,
+    operation: &str,
+    bytes: usize,
+    result: &Result<Vec<u8>>,
+) {
     let entity = |e: &WasmCloudEntity| json!({"public_key": e.public_key, "contract_id": e.contract_id, "link_name": e.link_name});
-    let kind = if result.is_ok() { wasmhost_protocol::events::INVOCATION_SUCCEEDED } else { wasmhost_protocol::events::INVOCATION_FAILED };
+    let kind = if result.is_ok() {
+        wasmhost_protocol::events::INVOCATION_SUCCEEDED
+    } else {
+        wasmhost_protocol::events::INVOCATION_FAILED
+    };
     inner.events.publish(kind, json!({"source": entity(source), "dest": entity(dest), "operation": operation, "bytes": bytes}));
 }
 
 #[async_trait::async_trait]
 impl HostCallRouter for HostInner {
-    async fn route_host_call(&self, actor: &ActorContext, binding: &str, namespace: &str, operation: &str, payload: Bytes) -> Result<Vec<u8>, String> {
+    async fn route_host_call(
+        &self,
+        actor: &ActorContext,
+        binding: &str,
+        namespace: &str,
+        operation: &str,
+        payload: Bytes,
+    ) -> Result<Vec<u8>, String> {
         if payload.len() > self.config.max_payload {
-            return Err(format!("payload of {} bytes exceeds the limit of {} bytes", payload.len(), self.config.max_payload));
+            return Err(format!(
+                "payload of {} bytes exceeds the limit of {} bytes",
+                payload.len(),
+                self.config.max_payload
+            ));
         }
         if builtins::is_builtin(namespace) {
             if !actor.claims.has_cap(namespace) {
-                return Err(format!("Invocation not authorized: missing capability claim for {namespace}"));
+                return Err(format!(
+                    "Invocation not authorized: missing capability claim for {namespace}"
+                ));
             }
             return builtins::handle(&actor.public_key, namespace, operation, &payload);
         }
         if namespace.contains(':') {
-            return self.call_capability(actor, binding, namespace, operation, payload).await;
+            return self
+                .call_capability(actor, binding, namespace, operation, payload)
+                .await;
         }
         let target = if is_actor_key(namespace) {
             namespace.to_string()
         } else {
             match self.aliases.read().get(namespace) {
                 Some(pk) => pk.clone(),
-                None => return Err(format!("Call alias not found: {namespace} on {}", self.config.lattice)),
+                None => {
+                    return Err(format!(
+                        "Call alias not found: {namespace} on {}",
+                        self.config.lattice
+                    ))
+                }
             }
         };
-        call_actor(self, Caller::Actor(actor), &target, operation, payload).await.map_err(|e| e.to_string())
+        call_actor(self, Caller::Actor(actor), &target, operation, payload)
+            .await
+            .map_err(|e| e.to_string())
     }
 }
 
 impl HostInner {
     /// A host call to a capability contract: the caps claim is checked, then a linked provider in the
     /// lattice or an in-process handler answers.
-    async fn call_capability(&self, actor: &ActorContext, binding: &str, contract_id: &str, operation: &str, payload: Bytes) -> Result<Vec<u8>, String> {
-        let link_name = if binding.is_empty() { "default" } else { binding };
+    async fn call_capability(
+        &self,
+        actor: &ActorContext,
+        binding: &str,
+        contract_id: &str,
+        operation: &str,
+        payload: Bytes,
+    ) -> Result<Vec<u8>, String> {
+        let link_name = if binding.is_empty() {
+            "default"
+        } else {
+            binding
+        };
         if !actor.claims.has_cap(contract_id) {
-            return Err(format!("Invocation not authorized: missing capability claim for {contract_id}"));
+            return Err(format!(
+                "Invocation not authorized: missing capability claim for {contract_id}"
+            ));
         }
         let link = self.links.get(&actor.public_key, contract_id, link_name);
         let lattice = self.lattice.read().clone();
         if let (Some(link), Some(lattice)) = (&link, lattice) {
             let target = WasmCloudEntity::provider(&link.provider_id, contract_id, link_name);
-            let invocation = Invocation::new_signed(&self.cluster_key, WasmCloudEntity::actor(&actor.public_key), target, operation, payload.to_vec(), &self.id)
-                .map_err(|e| e.to_string())?;
+            let invocation = Invocation::new_signed(
+                &self.cluster_key,
+                WasmCloudEntity::actor(&actor.public_key),
+                target,
+                operation,
+                payload.to_vec(),
+                &self.id,
+            )
+            .map_err(|e| e.to_string())?;
             return match lattice.invoke(invocation, self.config.rpc_timeout).await {
                 Ok(response) => match response.error {
                     Some(error) => Err(error),
                     None => Ok(response.msg),
                 },
-                Err(e) if e.kind() == ErrorKind::Timeout => Err(format!("Failed to perform RPC call: request timeout ({e})")),
+                Err(e) if e.kind() == ErrorKind::Timeout => {
+                    Err(format!("Failed to perform RPC call: request timeout ({e})"))
+                }
                 Err(e) => Err(format!("Failed to perform RPC call: {e}")),
             };
         }
@@ -214,6 +319,9 @@ impl HostInner {
                 "no provider for {contract_id} (link name {link_name}) is reachable: this host has no lattice connection and no in-process handler"
             ));
         }
-        Err(format!("Invocation not authorized: missing link definition for {contract_id} on {}", self.config.lattice))
+        Err(format!(
+            "Invocation not authorized: missing link definition for {contract_id} on {}",
+            self.config.lattice
+        ))
     }
 }

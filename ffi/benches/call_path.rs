@@ -16,7 +16,11 @@ use hdrhistogram::Histogram;
 type wasmhost_result_t = i32;
 
 extern "C" {
-    fn wasmhost_host_start(config: *const c_void, out: *mut *mut c_void, err: *mut *mut c_void) -> wasmhost_result_t;
+    fn wasmhost_host_start(
+        config: *const c_void,
+        out: *mut *mut c_void,
+        err: *mut *mut c_void,
+    ) -> wasmhost_result_t;
     fn wasmhost_host_free(host: *mut c_void);
     fn wasmhost_actor_start_file(
         host: *const c_void,
@@ -54,23 +58,54 @@ fn main() {
     let mut actor: *mut c_char = std::ptr::null_mut();
     let path = CString::new(echo).unwrap();
     unsafe {
-        assert_eq!(wasmhost_host_start(std::ptr::null(), &mut chost, std::ptr::null_mut()), 0);
-        assert_eq!(wasmhost_actor_start_file(chost, path.as_ptr(), 1, std::ptr::null(), &mut actor, std::ptr::null_mut()), 0);
+        assert_eq!(
+            wasmhost_host_start(std::ptr::null(), &mut chost, std::ptr::null_mut()),
+            0
+        );
+        assert_eq!(
+            wasmhost_actor_start_file(
+                chost,
+                path.as_ptr(),
+                1,
+                std::ptr::null(),
+                &mut actor,
+                std::ptr::null_mut()
+            ),
+            0
+        );
     }
     let op = CString::new("Echo.Echo").unwrap();
     let c_call = || unsafe {
         let (mut out, mut len) = (std::ptr::null_mut(), 0usize);
-        let rc = wasmhost_actor_call(chost, actor, op.as_ptr(), payload.as_ptr(), payload.len(), &mut out, &mut len, std::ptr::null_mut());
+        let rc = wasmhost_actor_call(
+            chost,
+            actor,
+            op.as_ptr(),
+            payload.as_ptr(),
+            payload.len(),
+            &mut out,
+            &mut len,
+            std::ptr::null_mut(),
+        );
         assert!(rc == 0 && len == 100);
         wasmhost_bytes_free(out, len);
     };
 
     // Rust path.
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-    let rhost = rt.block_on(host::Host::start(host::HostConfig::default())).unwrap();
-    let info = rt.block_on(rhost.start_actor(host::ActorSource::File(echo.into()), 1, Default::default())).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let rhost = rt
+        .block_on(host::Host::start(host::HostConfig::default()))
+        .unwrap();
+    let info = rt
+        .block_on(rhost.start_actor(host::ActorSource::File(echo.into()), 1, Default::default()))
+        .unwrap();
     let rust_call = || {
-        let reply = rt.block_on(rhost.call_actor(&info.public_key, "Echo.Echo", payload.clone())).unwrap();
+        let reply = rt
+            .block_on(rhost.call_actor(&info.public_key, "Echo.Echo", payload.clone()))
+            .unwrap();
         assert_eq!(reply.len(), 100);
     };
 
@@ -94,10 +129,16 @@ fn main() {
         }
     }
     let version = unsafe { CStr::from_ptr(wasmhost_version()) }.to_string_lossy();
-    println!("libwasmhost {version}: Echo.Echo, 100 B payload, {} calls per path", ROUNDS * CALLS_PER_ROUND);
+    println!(
+        "libwasmhost {version}: Echo.Echo, 100 B payload, {} calls per path",
+        ROUNDS * CALLS_PER_ROUND
+    );
     println!("| path | p50 (µs) | p99 (µs) | mean (µs) |");
     println!("|---|---|---|---|");
-    for (name, h) in [("C ABI (`wasmhost_actor_call`, libwasmhost.so)", &c_hist), ("Rust API (`Host::call_actor` + `block_on`)", &r_hist)] {
+    for (name, h) in [
+        ("C ABI (`wasmhost_actor_call`, libwasmhost.so)", &c_hist),
+        ("Rust API (`Host::call_actor` + `block_on`)", &r_hist),
+    ] {
         println!(
             "| {name} | {:.2} | {:.2} | {:.2} |",
             h.value_at_quantile(0.5) as f64 / 1e3,

@@ -48,7 +48,11 @@ pub extern "C" fn wasmhost_actor_start_bytes(
     out_public_key: *mut *mut c_char,
     err: *mut *mut wasmhost_error_t,
 ) -> wasmhost_result_t {
-    let source = || Ok(ActorSource::Bytes(Bytes::copy_from_slice(bytes_arg(module, len, "module")?)));
+    let source = || {
+        Ok(ActorSource::Bytes(Bytes::copy_from_slice(bytes_arg(
+            module, len, "module",
+        )?)))
+    };
     start(host, source, count, annotations_json, out_public_key, err)
 }
 
@@ -105,7 +109,12 @@ pub extern "C" fn wasmhost_actor_scale(
     })
 }
 
-fn update(host: *const wasmhost_host_t, actor: *const c_char, source: impl FnOnce() -> FfiResult<ActorSource>, err: *mut *mut wasmhost_error_t) -> wasmhost_result_t {
+fn update(
+    host: *const wasmhost_host_t,
+    actor: *const c_char,
+    source: impl FnOnce() -> FfiResult<ActorSource>,
+    err: *mut *mut wasmhost_error_t,
+) -> wasmhost_result_t {
     guard(err, || {
         let host = host_arg(host)?;
         let actor = str_arg(actor, "actor")?;
@@ -119,20 +128,55 @@ fn update(host: *const wasmhost_host_t, actor: *const c_char, source: impl FnOnc
 /// instance. The new claims must have the same public key and a higher revision
 /// (WASMHOST_ERR_INVALID_INPUT otherwise). Blocking.
 #[no_mangle]
-pub extern "C" fn wasmhost_actor_update_bytes(host: *const wasmhost_host_t, actor: *const c_char, module: *const u8, len: usize, err: *mut *mut wasmhost_error_t) -> wasmhost_result_t {
-    update(host, actor, || Ok(ActorSource::Bytes(Bytes::copy_from_slice(bytes_arg(module, len, "module")?))), err)
+pub extern "C" fn wasmhost_actor_update_bytes(
+    host: *const wasmhost_host_t,
+    actor: *const c_char,
+    module: *const u8,
+    len: usize,
+    err: *mut *mut wasmhost_error_t,
+) -> wasmhost_result_t {
+    update(
+        host,
+        actor,
+        || {
+            Ok(ActorSource::Bytes(Bytes::copy_from_slice(bytes_arg(
+                module, len, "module",
+            )?)))
+        },
+        err,
+    )
 }
 
 /// Like wasmhost_actor_update_bytes(), reading the new module from the file at `path`.
 #[no_mangle]
-pub extern "C" fn wasmhost_actor_update_file(host: *const wasmhost_host_t, actor: *const c_char, path: *const c_char, err: *mut *mut wasmhost_error_t) -> wasmhost_result_t {
-    update(host, actor, || Ok(ActorSource::File(PathBuf::from(str_arg(path, "path")?))), err)
+pub extern "C" fn wasmhost_actor_update_file(
+    host: *const wasmhost_host_t,
+    actor: *const c_char,
+    path: *const c_char,
+    err: *mut *mut wasmhost_error_t,
+) -> wasmhost_result_t {
+    update(
+        host,
+        actor,
+        || Ok(ActorSource::File(PathBuf::from(str_arg(path, "path")?))),
+        err,
+    )
 }
 
 /// Like wasmhost_actor_update_bytes(), from a reference (see wasmhost_actor_start_ref()).
 #[no_mangle]
-pub extern "C" fn wasmhost_actor_update_ref(host: *const wasmhost_host_t, actor: *const c_char, reference: *const c_char, err: *mut *mut wasmhost_error_t) -> wasmhost_result_t {
-    update(host, actor, || Ok(ActorSource::parse(str_arg(reference, "reference")?)), err)
+pub extern "C" fn wasmhost_actor_update_ref(
+    host: *const wasmhost_host_t,
+    actor: *const c_char,
+    reference: *const c_char,
+    err: *mut *mut wasmhost_error_t,
+) -> wasmhost_result_t {
+    update(
+        host,
+        actor,
+        || Ok(ActorSource::parse(str_arg(reference, "reference")?)),
+        err,
+    )
 }
 
 /// Stops `count` instances (0 = all) of the actor `actor` whose annotations contain every pair in

@@ -17,7 +17,13 @@ use crate::runtime::{block_on, run_callback, runtime};
 /// call any wasmhost function, including blocking ones.
 #[allow(non_camel_case_types)]
 pub type wasmhost_call_callback_t = Option<
-    unsafe extern "C" fn(user_data: *mut c_void, result: wasmhost_result_t, reply: *const u8, reply_len: usize, error: *const wasmhost_error_t),
+    unsafe extern "C" fn(
+        user_data: *mut c_void,
+        result: wasmhost_result_t,
+        reply: *const u8,
+        reply_len: usize,
+        error: *const wasmhost_error_t,
+    ),
 >;
 
 /// Invokes `operation` (e.g. `Echo.Echo`) on the actor `actor` (public key or call alias) with
@@ -75,16 +81,34 @@ pub extern "C" fn wasmhost_actor_call_async(
         let payload = Bytes::copy_from_slice(bytes_arg(payload, payload_len, "payload")?);
         let callback = callback.ok_or_else(|| FfiError::invalid("callback is NULL"))?;
         if host.is_stopped() {
-            return Err(FfiError::new(wasmhost_result_t::WASMHOST_ERR_STOPPED, "the host is stopped"));
+            return Err(FfiError::new(
+                wasmhost_result_t::WASMHOST_ERR_STOPPED,
+                "the host is stopped",
+            ));
         }
         let user_data = UserData::new(user_data, free_user_data);
         runtime()?.spawn(async move {
-            let outcome = host.call_actor(&actor, &operation, payload).await.map_err(FfiError::from);
+            let outcome = host
+                .call_actor(&actor, &operation, payload)
+                .await
+                .map_err(FfiError::from);
             let _ = run_callback(move || {
                 let user = user_data;
                 match outcome {
                     // SAFETY: the caller's callback, with pointers valid for the call.
-                    Ok(reply) => unsafe { callback(user.ptr(), wasmhost_result_t::WASMHOST_OK, if reply.is_empty() { std::ptr::null() } else { reply.as_ptr() }, reply.len(), std::ptr::null()) },
+                    Ok(reply) => unsafe {
+                        callback(
+                            user.ptr(),
+                            wasmhost_result_t::WASMHOST_OK,
+                            if reply.is_empty() {
+                                std::ptr::null()
+                            } else {
+                                reply.as_ptr()
+                            },
+                            reply.len(),
+                            std::ptr::null(),
+                        )
+                    },
                     Err(e) => {
                         let error = wasmhost_error_t::from_ffi(&e);
                         // SAFETY: as above; `error` outlives the call.

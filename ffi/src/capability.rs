@@ -42,11 +42,17 @@ pub struct wasmhost_reply_t {
 /// it may block and may call any wasmhost function, e.g. call another actor (but stopping the host
 /// or the calling actor from here waits for this call's invocation timeout).
 #[allow(non_camel_case_types)]
-pub type wasmhost_capability_callback_t =
-    Option<unsafe extern "C" fn(user_data: *mut c_void, call: *const wasmhost_capability_call_t, reply: *mut wasmhost_reply_t)>;
+pub type wasmhost_capability_callback_t = Option<
+    unsafe extern "C" fn(
+        user_data: *mut c_void,
+        call: *const wasmhost_capability_call_t,
+        reply: *mut wasmhost_reply_t,
+    ),
+>;
 
 struct CCapability {
-    callback: unsafe extern "C" fn(*mut c_void, *const wasmhost_capability_call_t, *mut wasmhost_reply_t),
+    callback:
+        unsafe extern "C" fn(*mut c_void, *const wasmhost_capability_call_t, *mut wasmhost_reply_t),
     user_data: Arc<UserData>,
 }
 
@@ -73,7 +79,11 @@ impl CapabilityHandler for CCapability {
                 contract_id: contract.as_ptr(),
                 link_name: link.as_ptr(),
                 operation: op.as_ptr(),
-                payload: if payload.is_empty() { std::ptr::null() } else { payload.as_ptr() },
+                payload: if payload.is_empty() {
+                    std::ptr::null()
+                } else {
+                    payload.as_ptr()
+                },
                 payload_len: payload.len(),
             };
             let mut reply = wasmhost_reply_t { outcome: None };
@@ -83,7 +93,11 @@ impl CapabilityHandler for CCapability {
         })
         .await
         .map_err(|e| e.message)?
-        .unwrap_or_else(|| Err(format!("the capability callback gave no reply to {operation}")))
+        .unwrap_or_else(|| {
+            Err(format!(
+                "the capability callback gave no reply to {operation}"
+            ))
+        })
     }
 }
 
@@ -109,9 +123,14 @@ pub extern "C" fn wasmhost_capability_register(
         let link_name = str_arg(link_name, "link_name")?;
         let callback = callback.ok_or_else(|| FfiError::invalid("callback is NULL"))?;
         if contract_id.is_empty() || link_name.is_empty() {
-            return Err(FfiError::invalid("contract id and link name must not be empty"));
+            return Err(FfiError::invalid(
+                "contract id and link name must not be empty",
+            ));
         }
-        let handler = CCapability { callback, user_data: Arc::new(UserData::new(user_data, free_user_data)) };
+        let handler = CCapability {
+            callback,
+            user_data: Arc::new(UserData::new(user_data, free_user_data)),
+        };
         host.register_capability(contract_id, link_name, Arc::new(handler))?;
         Ok(())
     })
@@ -141,7 +160,12 @@ pub extern "C" fn wasmhost_capability_unregister(
 /// Only inside a capability callback, on the reply it was given. WASMHOST_ERR_INVALID_INPUT when
 /// the reply was already set.
 #[no_mangle]
-pub extern "C" fn wasmhost_reply_ok(reply: *mut wasmhost_reply_t, data: *const u8, len: usize, err: *mut *mut wasmhost_error_t) -> wasmhost_result_t {
+pub extern "C" fn wasmhost_reply_ok(
+    reply: *mut wasmhost_reply_t,
+    data: *const u8,
+    len: usize,
+    err: *mut *mut wasmhost_error_t,
+) -> wasmhost_result_t {
     guard(err, || {
         let reply = obj_mut(reply, "reply")?;
         let data = bytes_arg(data, len, "data")?;
@@ -152,7 +176,11 @@ pub extern "C" fn wasmhost_reply_ok(reply: *mut wasmhost_reply_t, data: *const u
 /// Fails the host call: the actor receives `message` (copied) as its host error. Only inside a
 /// capability callback. WASMHOST_ERR_INVALID_INPUT when the reply was already set.
 #[no_mangle]
-pub extern "C" fn wasmhost_reply_error(reply: *mut wasmhost_reply_t, message: *const c_char, err: *mut *mut wasmhost_error_t) -> wasmhost_result_t {
+pub extern "C" fn wasmhost_reply_error(
+    reply: *mut wasmhost_reply_t,
+    message: *const c_char,
+    err: *mut *mut wasmhost_error_t,
+) -> wasmhost_result_t {
     guard(err, || {
         let reply = obj_mut(reply, "reply")?;
         let message = str_arg(message, "message")?;
@@ -160,11 +188,13 @@ pub extern "C" fn wasmhost_reply_error(reply: *mut wasmhost_reply_t, message: *c
     })
 }
 
-fn set_once(reply: &mut wasmhost_reply_t, outcome: Result<Vec<u8>, String>) -> Result<(), FfiError> {
+fn set_once(
+    reply: &mut wasmhost_reply_t,
+    outcome: Result<Vec<u8>, String>,
+) -> Result<(), FfiError> {
     if reply.outcome.is_some() {
         return Err(FfiError::invalid("the reply was already set"));
     }
     reply.outcome = Some(outcome);
     Ok(())
 }
-

@@ -27,13 +27,19 @@ pub enum wasmhost_nats_connection_t {
     WASMHOST_NATS_PROV_RPC = 2,
 }
 
-fn with_config(config: *mut wasmhost_config_t, err: *mut *mut wasmhost_error_t, f: impl FnOnce(&mut HostConfig) -> FfiResult<()>) -> wasmhost_result_t {
+fn with_config(
+    config: *mut wasmhost_config_t,
+    err: *mut *mut wasmhost_error_t,
+    f: impl FnOnce(&mut HostConfig) -> FfiResult<()>,
+) -> wasmhost_result_t {
     guard(err, || f(&mut obj_mut(config, "config")?.config))
 }
 
 fn positive_ms(ms: u64, what: &str) -> FfiResult<Duration> {
     if ms == 0 {
-        Err(FfiError::invalid(format!("{what} must be greater than zero")))
+        Err(FfiError::invalid(format!(
+            "{what} must be greater than zero"
+        )))
     } else {
         Ok(Duration::from_millis(ms))
     }
@@ -42,10 +48,15 @@ fn positive_ms(ms: u64, what: &str) -> FfiResult<Duration> {
 /// Creates a config with the defaults: an embedded lattice of one host (no NATS server), lattice
 /// `default`, generated host and cluster keys. On success `*out` owns a new config.
 #[no_mangle]
-pub extern "C" fn wasmhost_config_new(out: *mut *mut wasmhost_config_t, err: *mut *mut wasmhost_error_t) -> wasmhost_result_t {
+pub extern "C" fn wasmhost_config_new(
+    out: *mut *mut wasmhost_config_t,
+    err: *mut *mut wasmhost_error_t,
+) -> wasmhost_result_t {
     guard(err, || {
         let out = Out::new(out, "out")?;
-        out.write(Box::into_raw(Box::new(wasmhost_config_t { config: HostConfig::default() })));
+        out.write(Box::into_raw(Box::new(wasmhost_config_t {
+            config: HostConfig::default(),
+        })));
         Ok(())
     })
 }
@@ -54,7 +65,10 @@ pub extern "C" fn wasmhost_config_new(out: *mut *mut wasmhost_config_t, err: *mu
 /// `WASMCLOUD_RPC_HOST`, `WASMCLOUD_CTL_PORT`, `WASMCLOUD_CLUSTER_SEED`, `HOST_<label>`, ...); NATS is
 /// configured only when a NATS variable is set. Fails with WASMHOST_ERR_INVALID_INPUT on a malformed value.
 #[no_mangle]
-pub extern "C" fn wasmhost_config_from_env(out: *mut *mut wasmhost_config_t, err: *mut *mut wasmhost_error_t) -> wasmhost_result_t {
+pub extern "C" fn wasmhost_config_from_env(
+    out: *mut *mut wasmhost_config_t,
+    err: *mut *mut wasmhost_error_t,
+) -> wasmhost_result_t {
     guard(err, || {
         let out = Out::new(out, "out")?;
         let config = HostConfig::from_env()?;
@@ -74,11 +88,17 @@ pub extern "C" fn wasmhost_config_free(config: *mut wasmhost_config_t) {
 
 /// Sets the lattice id (one NATS subject token: no `.`, space, `*`, `>`).
 #[no_mangle]
-pub extern "C" fn wasmhost_config_set_lattice(config: *mut wasmhost_config_t, lattice: *const c_char, err: *mut *mut wasmhost_error_t) -> wasmhost_result_t {
+pub extern "C" fn wasmhost_config_set_lattice(
+    config: *mut wasmhost_config_t,
+    lattice: *const c_char,
+    err: *mut *mut wasmhost_error_t,
+) -> wasmhost_result_t {
     with_config(config, err, |c| {
         let lattice = str_arg(lattice, "lattice")?;
         if lattice.is_empty() || lattice.contains(['.', ' ', '*', '>']) {
-            return Err(FfiError::invalid(format!("invalid lattice id `{lattice}`: it must be one NATS subject token")));
+            return Err(FfiError::invalid(format!(
+                "invalid lattice id `{lattice}`: it must be one NATS subject token"
+            )));
         }
         c.lattice = lattice.to_string();
         Ok(())
@@ -87,7 +107,11 @@ pub extern "C" fn wasmhost_config_set_lattice(config: *mut wasmhost_config_t, la
 
 /// Sets the host seed (`SN...`); NULL generates a fresh key at start. The seed is checked at start.
 #[no_mangle]
-pub extern "C" fn wasmhost_config_set_host_seed(config: *mut wasmhost_config_t, seed: *const c_char, err: *mut *mut wasmhost_error_t) -> wasmhost_result_t {
+pub extern "C" fn wasmhost_config_set_host_seed(
+    config: *mut wasmhost_config_t,
+    seed: *const c_char,
+    err: *mut *mut wasmhost_error_t,
+) -> wasmhost_result_t {
     with_config(config, err, |c| {
         c.host_seed = opt_str_arg(seed, "seed")?.map(String::from);
         Ok(())
@@ -96,7 +120,11 @@ pub extern "C" fn wasmhost_config_set_host_seed(config: *mut wasmhost_config_t, 
 
 /// Sets the cluster seed (`SC...`) that signs invocations; NULL generates one at start.
 #[no_mangle]
-pub extern "C" fn wasmhost_config_set_cluster_seed(config: *mut wasmhost_config_t, seed: *const c_char, err: *mut *mut wasmhost_error_t) -> wasmhost_result_t {
+pub extern "C" fn wasmhost_config_set_cluster_seed(
+    config: *mut wasmhost_config_t,
+    seed: *const c_char,
+    err: *mut *mut wasmhost_error_t,
+) -> wasmhost_result_t {
     with_config(config, err, |c| {
         c.cluster_seed = opt_str_arg(seed, "seed")?.map(String::from);
         Ok(())
@@ -105,11 +133,17 @@ pub extern "C" fn wasmhost_config_set_cluster_seed(config: *mut wasmhost_config_
 
 /// Adds a cluster public key (`C...`) whose invocations this host accepts, besides its own.
 #[no_mangle]
-pub extern "C" fn wasmhost_config_add_cluster_issuer(config: *mut wasmhost_config_t, issuer: *const c_char, err: *mut *mut wasmhost_error_t) -> wasmhost_result_t {
+pub extern "C" fn wasmhost_config_add_cluster_issuer(
+    config: *mut wasmhost_config_t,
+    issuer: *const c_char,
+    err: *mut *mut wasmhost_error_t,
+) -> wasmhost_result_t {
     with_config(config, err, |c| {
         let issuer = str_arg(issuer, "issuer")?;
         if !issuer.starts_with('C') {
-            return Err(FfiError::invalid(format!("cluster issuer `{issuer}` is not a cluster public key (C...)")));
+            return Err(FfiError::invalid(format!(
+                "cluster issuer `{issuer}` is not a cluster public key (C...)"
+            )));
         }
         c.cluster_issuers.push(issuer.to_string());
         Ok(())
@@ -118,7 +152,12 @@ pub extern "C" fn wasmhost_config_add_cluster_issuer(config: *mut wasmhost_confi
 
 /// Adds (or replaces) a host label. `hostcore.*` labels are set by the host and win over these.
 #[no_mangle]
-pub extern "C" fn wasmhost_config_set_label(config: *mut wasmhost_config_t, key: *const c_char, value: *const c_char, err: *mut *mut wasmhost_error_t) -> wasmhost_result_t {
+pub extern "C" fn wasmhost_config_set_label(
+    config: *mut wasmhost_config_t,
+    key: *const c_char,
+    value: *const c_char,
+    err: *mut *mut wasmhost_error_t,
+) -> wasmhost_result_t {
     with_config(config, err, |c| {
         let key = str_arg(key, "key")?;
         let value = str_arg(value, "value")?;
@@ -132,7 +171,11 @@ pub extern "C" fn wasmhost_config_set_label(config: *mut wasmhost_config_t, key:
 
 /// Sets the name for humans; NULL generates an adjective-noun-number name at start.
 #[no_mangle]
-pub extern "C" fn wasmhost_config_set_friendly_name(config: *mut wasmhost_config_t, name: *const c_char, err: *mut *mut wasmhost_error_t) -> wasmhost_result_t {
+pub extern "C" fn wasmhost_config_set_friendly_name(
+    config: *mut wasmhost_config_t,
+    name: *const c_char,
+    err: *mut *mut wasmhost_error_t,
+) -> wasmhost_result_t {
     with_config(config, err, |c| {
         c.friendly_name = opt_str_arg(name, "name")?.map(String::from);
         Ok(())
@@ -141,7 +184,11 @@ pub extern "C" fn wasmhost_config_set_friendly_name(config: *mut wasmhost_config
 
 /// Sets the control subject prefix (two tokens, `wasmbus.ctl` by default).
 #[no_mangle]
-pub extern "C" fn wasmhost_config_set_ctl_topic_prefix(config: *mut wasmhost_config_t, prefix: *const c_char, err: *mut *mut wasmhost_error_t) -> wasmhost_result_t {
+pub extern "C" fn wasmhost_config_set_ctl_topic_prefix(
+    config: *mut wasmhost_config_t,
+    prefix: *const c_char,
+    err: *mut *mut wasmhost_error_t,
+) -> wasmhost_result_t {
     with_config(config, err, |c| {
         let prefix = str_arg(prefix, "prefix")?;
         if prefix.split('.').count() != 2 || prefix.split('.').any(str::is_empty) {
@@ -154,7 +201,11 @@ pub extern "C" fn wasmhost_config_set_ctl_topic_prefix(config: *mut wasmhost_con
 
 /// Sets the timeout of RPC requests to other hosts and providers, in milliseconds (> 0; 2000 by default).
 #[no_mangle]
-pub extern "C" fn wasmhost_config_set_rpc_timeout_ms(config: *mut wasmhost_config_t, ms: u64, err: *mut *mut wasmhost_error_t) -> wasmhost_result_t {
+pub extern "C" fn wasmhost_config_set_rpc_timeout_ms(
+    config: *mut wasmhost_config_t,
+    ms: u64,
+    err: *mut *mut wasmhost_error_t,
+) -> wasmhost_result_t {
     with_config(config, err, |c| {
         c.rpc_timeout = positive_ms(ms, "rpc timeout")?;
         Ok(())
@@ -163,7 +214,11 @@ pub extern "C" fn wasmhost_config_set_rpc_timeout_ms(config: *mut wasmhost_confi
 
 /// Sets the longest time one actor invocation may run, in milliseconds (> 0; 10000 by default).
 #[no_mangle]
-pub extern "C" fn wasmhost_config_set_invocation_timeout_ms(config: *mut wasmhost_config_t, ms: u64, err: *mut *mut wasmhost_error_t) -> wasmhost_result_t {
+pub extern "C" fn wasmhost_config_set_invocation_timeout_ms(
+    config: *mut wasmhost_config_t,
+    ms: u64,
+    err: *mut *mut wasmhost_error_t,
+) -> wasmhost_result_t {
     with_config(config, err, |c| {
         c.invocation_timeout = positive_ms(ms, "invocation timeout")?;
         Ok(())
@@ -172,7 +227,11 @@ pub extern "C" fn wasmhost_config_set_invocation_timeout_ms(config: *mut wasmhos
 
 /// Sets the interval between `host_heartbeat` events, in milliseconds (> 0; 30000 by default).
 #[no_mangle]
-pub extern "C" fn wasmhost_config_set_heartbeat_interval_ms(config: *mut wasmhost_config_t, ms: u64, err: *mut *mut wasmhost_error_t) -> wasmhost_result_t {
+pub extern "C" fn wasmhost_config_set_heartbeat_interval_ms(
+    config: *mut wasmhost_config_t,
+    ms: u64,
+    err: *mut *mut wasmhost_error_t,
+) -> wasmhost_result_t {
     with_config(config, err, |c| {
         c.heartbeat_interval = positive_ms(ms, "heartbeat interval")?;
         Ok(())
@@ -181,7 +240,11 @@ pub extern "C" fn wasmhost_config_set_heartbeat_interval_ms(config: *mut wasmhos
 
 /// Sets the pause between a provider's shutdown request and killing it, in milliseconds (300 by default).
 #[no_mangle]
-pub extern "C" fn wasmhost_config_set_provider_shutdown_delay_ms(config: *mut wasmhost_config_t, ms: u64, err: *mut *mut wasmhost_error_t) -> wasmhost_result_t {
+pub extern "C" fn wasmhost_config_set_provider_shutdown_delay_ms(
+    config: *mut wasmhost_config_t,
+    ms: u64,
+    err: *mut *mut wasmhost_error_t,
+) -> wasmhost_result_t {
     with_config(config, err, |c| {
         c.provider_shutdown_delay = Duration::from_millis(ms);
         Ok(())
@@ -190,10 +253,16 @@ pub extern "C" fn wasmhost_config_set_provider_shutdown_delay_ms(config: *mut wa
 
 /// Sets the largest linear memory one actor instance may grow to, in bytes (>= 65536; 64 MiB by default).
 #[no_mangle]
-pub extern "C" fn wasmhost_config_set_max_instance_memory(config: *mut wasmhost_config_t, bytes: usize, err: *mut *mut wasmhost_error_t) -> wasmhost_result_t {
+pub extern "C" fn wasmhost_config_set_max_instance_memory(
+    config: *mut wasmhost_config_t,
+    bytes: usize,
+    err: *mut *mut wasmhost_error_t,
+) -> wasmhost_result_t {
     with_config(config, err, |c| {
         if bytes < 65536 {
-            return Err(FfiError::invalid("max instance memory must be at least one wasm page (65536 bytes)"));
+            return Err(FfiError::invalid(
+                "max instance memory must be at least one wasm page (65536 bytes)",
+            ));
         }
         c.max_instance_memory = bytes;
         Ok(())
@@ -203,7 +272,11 @@ pub extern "C" fn wasmhost_config_set_max_instance_memory(config: *mut wasmhost_
 /// Sets how many actor instances the host can hold at once (> 0; 2048 by default). It sizes the
 /// engine's instance pool, which reserves address space per instance.
 #[no_mangle]
-pub extern "C" fn wasmhost_config_set_max_instances(config: *mut wasmhost_config_t, count: u32, err: *mut *mut wasmhost_error_t) -> wasmhost_result_t {
+pub extern "C" fn wasmhost_config_set_max_instances(
+    config: *mut wasmhost_config_t,
+    count: u32,
+    err: *mut *mut wasmhost_error_t,
+) -> wasmhost_result_t {
     with_config(config, err, |c| {
         if count == 0 {
             return Err(FfiError::invalid("max instances must be greater than zero"));
@@ -215,7 +288,11 @@ pub extern "C" fn wasmhost_config_set_max_instances(config: *mut wasmhost_config
 
 /// Sets the largest invocation payload accepted, in bytes (> 0; 16 MiB by default).
 #[no_mangle]
-pub extern "C" fn wasmhost_config_set_max_payload(config: *mut wasmhost_config_t, bytes: usize, err: *mut *mut wasmhost_error_t) -> wasmhost_result_t {
+pub extern "C" fn wasmhost_config_set_max_payload(
+    config: *mut wasmhost_config_t,
+    bytes: usize,
+    err: *mut *mut wasmhost_error_t,
+) -> wasmhost_result_t {
     with_config(config, err, |c| {
         if bytes == 0 {
             return Err(FfiError::invalid("max payload must be greater than zero"));
@@ -227,7 +304,11 @@ pub extern "C" fn wasmhost_config_set_max_payload(config: *mut wasmhost_config_t
 
 /// Publishes `invocation_succeeded` / `invocation_failed` events (off by default).
 #[no_mangle]
-pub extern "C" fn wasmhost_config_set_enable_invocation_events(config: *mut wasmhost_config_t, enable: bool, err: *mut *mut wasmhost_error_t) -> wasmhost_result_t {
+pub extern "C" fn wasmhost_config_set_enable_invocation_events(
+    config: *mut wasmhost_config_t,
+    enable: bool,
+    err: *mut *mut wasmhost_error_t,
+) -> wasmhost_result_t {
     with_config(config, err, |c| {
         c.enable_invocation_events = enable;
         Ok(())
@@ -236,7 +317,11 @@ pub extern "C" fn wasmhost_config_set_enable_invocation_events(config: *mut wasm
 
 /// Allows `:latest` OCI references (off by default).
 #[no_mangle]
-pub extern "C" fn wasmhost_config_set_oci_allow_latest(config: *mut wasmhost_config_t, allow: bool, err: *mut *mut wasmhost_error_t) -> wasmhost_result_t {
+pub extern "C" fn wasmhost_config_set_oci_allow_latest(
+    config: *mut wasmhost_config_t,
+    allow: bool,
+    err: *mut *mut wasmhost_error_t,
+) -> wasmhost_result_t {
     with_config(config, err, |c| {
         c.oci_allow_latest = allow;
         Ok(())
@@ -245,7 +330,11 @@ pub extern "C" fn wasmhost_config_set_oci_allow_latest(config: *mut wasmhost_con
 
 /// Adds a registry (`host:port`) that may be reached over plain HTTP.
 #[no_mangle]
-pub extern "C" fn wasmhost_config_add_oci_allowed_insecure(config: *mut wasmhost_config_t, registry: *const c_char, err: *mut *mut wasmhost_error_t) -> wasmhost_result_t {
+pub extern "C" fn wasmhost_config_add_oci_allowed_insecure(
+    config: *mut wasmhost_config_t,
+    registry: *const c_char,
+    err: *mut *mut wasmhost_error_t,
+) -> wasmhost_result_t {
     with_config(config, err, |c| {
         let registry = str_arg(registry, "registry")?;
         if registry.is_empty() {
@@ -260,7 +349,11 @@ pub extern "C" fn wasmhost_config_add_oci_allowed_insecure(config: *mut wasmhost
 /// one server for RPC, control and providers. The host starts even while the server is not
 /// reachable yet and joins when it is; a bad seed makes wasmhost_host_start() fail.
 #[no_mangle]
-pub extern "C" fn wasmhost_config_set_nats_url(config: *mut wasmhost_config_t, url: *const c_char, err: *mut *mut wasmhost_error_t) -> wasmhost_result_t {
+pub extern "C" fn wasmhost_config_set_nats_url(
+    config: *mut wasmhost_config_t,
+    url: *const c_char,
+    err: *mut *mut wasmhost_error_t,
+) -> wasmhost_result_t {
     with_config(config, err, |c| {
         c.nats = Some(NatsConfig::single(str_arg(url, "url")?)?);
         Ok(())
@@ -284,7 +377,9 @@ pub extern "C" fn wasmhost_config_set_nats_connection(
     with_config(config, err, |c| {
         let host = str_arg(host, "host")?;
         if host.is_empty() || port == 0 {
-            return Err(FfiError::invalid("NATS host must not be empty and port must not be 0"));
+            return Err(FfiError::invalid(
+                "NATS host must not be empty and port must not be 0",
+            ));
         }
         let conn = NatsConnection {
             host: host.to_string(),
@@ -298,7 +393,11 @@ pub extern "C" fn wasmhost_config_set_nats_connection(
             0 => nats.rpc = conn,
             1 => nats.ctl = conn,
             2 => nats.prov_rpc = conn,
-            other => return Err(FfiError::invalid(format!("unknown NATS connection {other}: use WASMHOST_NATS_RPC, _CTL or _PROV_RPC"))),
+            other => {
+                return Err(FfiError::invalid(format!(
+                    "unknown NATS connection {other}: use WASMHOST_NATS_RPC, _CTL or _PROV_RPC"
+                )))
+            }
         }
         Ok(())
     })
@@ -306,7 +405,11 @@ pub extern "C" fn wasmhost_config_set_nats_connection(
 
 /// Sets the JetStream domain of the lattice (NULL for none). Turns NATS on.
 #[no_mangle]
-pub extern "C" fn wasmhost_config_set_js_domain(config: *mut wasmhost_config_t, domain: *const c_char, err: *mut *mut wasmhost_error_t) -> wasmhost_result_t {
+pub extern "C" fn wasmhost_config_set_js_domain(
+    config: *mut wasmhost_config_t,
+    domain: *const c_char,
+    err: *mut *mut wasmhost_error_t,
+) -> wasmhost_result_t {
     with_config(config, err, |c| {
         let domain = opt_str_arg(domain, "domain")?.map(String::from);
         c.nats.get_or_insert_with(NatsConfig::default).js_domain = domain;
@@ -316,7 +419,10 @@ pub extern "C" fn wasmhost_config_set_js_domain(config: *mut wasmhost_config_t, 
 
 /// Removes every NATS setting: the host runs the embedded lattice (the default).
 #[no_mangle]
-pub extern "C" fn wasmhost_config_set_embedded(config: *mut wasmhost_config_t, err: *mut *mut wasmhost_error_t) -> wasmhost_result_t {
+pub extern "C" fn wasmhost_config_set_embedded(
+    config: *mut wasmhost_config_t,
+    err: *mut *mut wasmhost_error_t,
+) -> wasmhost_result_t {
     with_config(config, err, |c| {
         c.nats = None;
         Ok(())
@@ -327,7 +433,11 @@ pub extern "C" fn wasmhost_config_set_embedded(config: *mut wasmhost_config_t, e
 /// whether they are set), for logs and tests. On success `*out_json` is a string to free with
 /// wasmhost_string_free().
 #[no_mangle]
-pub extern "C" fn wasmhost_config_to_json(config: *const wasmhost_config_t, out_json: *mut *mut c_char, err: *mut *mut wasmhost_error_t) -> wasmhost_result_t {
+pub extern "C" fn wasmhost_config_to_json(
+    config: *const wasmhost_config_t,
+    out_json: *mut *mut c_char,
+    err: *mut *mut wasmhost_error_t,
+) -> wasmhost_result_t {
     guard(err, || {
         let c = &crate::ptr::obj_arg(config, "config")?.config;
         let out = Out::new(out_json, "out_json")?;

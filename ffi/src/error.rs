@@ -83,7 +83,10 @@ pub(crate) struct FfiError {
 
 impl FfiError {
     pub(crate) fn new(code: wasmhost_result_t, message: impl Into<String>) -> Self {
-        FfiError { code, message: message.into() }
+        FfiError {
+            code,
+            message: message.into(),
+        }
     }
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
         Self::new(WASMHOST_ERR_INVALID_INPUT, message)
@@ -122,12 +125,18 @@ impl wasmhost_error_t {
     pub(crate) fn from_ffi(e: &FfiError) -> Self {
         // Messages come from Rust strings; a NUL inside one would truncate it, so replace it.
         let message = CString::new(e.message.replace('\0', "\u{FFFD}")).unwrap_or_default();
-        wasmhost_error_t { code: e.code, message }
+        wasmhost_error_t {
+            code: e.code,
+            message,
+        }
     }
 }
 
 /// Runs `body` with panics caught; returns its code and, on failure, stores an error object in `*err`.
-pub(crate) fn guard(err: *mut *mut wasmhost_error_t, body: impl FnOnce() -> FfiResult<()>) -> wasmhost_result_t {
+pub(crate) fn guard(
+    err: *mut *mut wasmhost_error_t,
+    body: impl FnOnce() -> FfiResult<()>,
+) -> wasmhost_result_t {
     match catch_panic(body) {
         Ok(()) => WASMHOST_OK,
         Err(e) => {
@@ -150,7 +159,9 @@ pub(crate) fn catch_panic<T>(body: impl FnOnce() -> FfiResult<T>) -> FfiResult<T
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
-            Err(FfiError::internal(format!("internal error (panic caught at the C boundary): {what}")))
+            Err(FfiError::internal(format!(
+                "internal error (panic caught at the C boundary): {what}"
+            )))
         }
     }
 }
@@ -206,7 +217,10 @@ mod tests {
         let mut err: *mut wasmhost_error_t = std::ptr::null_mut();
         let code = guard(&mut err, || panic!("boom"));
         assert_eq!(code, WASMHOST_ERR_INTERNAL);
-        let message = unsafe { std::ffi::CStr::from_ptr(wasmhost_error_message(err)) }.to_str().unwrap().to_string();
+        let message = unsafe { std::ffi::CStr::from_ptr(wasmhost_error_message(err)) }
+            .to_str()
+            .unwrap()
+            .to_string();
         assert!(message.contains("boom"), "{message}");
         wasmhost_error_free(err);
     }

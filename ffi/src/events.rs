@@ -21,7 +21,8 @@ use crate::runtime::runtime;
 /// wasmhost function, including blocking ones and wasmhost_subscription_free() of its own
 /// subscription. A slow callback delays only its own subscription (events beyond 4096 behind are skipped).
 #[allow(non_camel_case_types)]
-pub type wasmhost_event_callback_t = Option<unsafe extern "C" fn(user_data: *mut c_void, event_json: *const c_char, len: usize)>;
+pub type wasmhost_event_callback_t =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, event_json: *const c_char, len: usize)>;
 
 /// An event subscription; wasmhost_subscription_free() ends it.
 pub struct wasmhost_subscription_t {
@@ -73,9 +74,13 @@ pub extern "C" fn wasmhost_events_subscribe(
                             }
                         });
                         let Some(event) = next else { break };
-                        let Ok(json) = serde_json::to_string(&*event) else { continue };
+                        let Ok(json) = serde_json::to_string(&*event) else {
+                            continue;
+                        };
                         let len = json.len();
-                        let Ok(json) = CString::new(json) else { continue };
+                        let Ok(json) = CString::new(json) else {
+                            continue;
+                        };
                         // SAFETY: the caller's callback, with a string valid for the call.
                         unsafe { callback(user.ptr(), json.as_ptr(), len) };
                         if stop_now.load(Ordering::Acquire) {
@@ -87,7 +92,12 @@ pub extern "C" fn wasmhost_events_subscribe(
                 .map_err(|e| FfiError::internal(format!("cannot start the event thread: {e}")))?
         };
         let thread_id = thread.thread().id();
-        out.write(Box::into_raw(Box::new(wasmhost_subscription_t { cancel, stop_now, thread: Some(thread), thread_id })));
+        out.write(Box::into_raw(Box::new(wasmhost_subscription_t {
+            cancel,
+            stop_now,
+            thread: Some(thread),
+            thread_id,
+        })));
         Ok(())
     })
 }
@@ -115,4 +125,3 @@ pub extern "C" fn wasmhost_subscription_free(subscription: *mut wasmhost_subscri
         }
     }
 }
-

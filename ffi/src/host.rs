@@ -27,7 +27,11 @@ pub(crate) fn host_arg<'a>(host: *const wasmhost_host_t) -> FfiResult<&'a Host> 
 /// Blocking (until the host has started). Fails with WASMHOST_ERR_INVALID_INPUT on an invalid
 /// configuration (bad seeds, NATS settings in this build without a NATS transport).
 #[no_mangle]
-pub extern "C" fn wasmhost_host_start(config: *const wasmhost_config_t, out: *mut *mut wasmhost_host_t, err: *mut *mut wasmhost_error_t) -> wasmhost_result_t {
+pub extern "C" fn wasmhost_host_start(
+    config: *const wasmhost_config_t,
+    out: *mut *mut wasmhost_host_t,
+    err: *mut *mut wasmhost_error_t,
+) -> wasmhost_result_t {
     guard(err, || {
         let out = Out::new(out, "out")?;
         // SAFETY: NULL or a config this library returned.
@@ -36,7 +40,8 @@ pub extern "C" fn wasmhost_host_start(config: *const wasmhost_config_t, out: *mu
             None => HostConfig::default(),
         };
         let host = block_on(Host::start(config))??;
-        let id = CString::new(host.id()).map_err(|_| FfiError::internal("host id with a NUL byte"))?;
+        let id =
+            CString::new(host.id()).map_err(|_| FfiError::internal("host id with a NUL byte"))?;
         out.write(Box::into_raw(Box::new(wasmhost_host_t { host, id })));
         Ok(())
     })
@@ -47,7 +52,10 @@ pub extern "C" fn wasmhost_host_start(config: *const wasmhost_config_t, out: *mu
 /// WASMHOST_ERR_STOPPED. The handle stays valid (for id, labels, inventory) until wasmhost_host_free().
 /// Calling it from a capability callback of an actor of this host waits for that call's timeout.
 #[no_mangle]
-pub extern "C" fn wasmhost_host_stop(host: *const wasmhost_host_t, err: *mut *mut wasmhost_error_t) -> wasmhost_result_t {
+pub extern "C" fn wasmhost_host_stop(
+    host: *const wasmhost_host_t,
+    err: *mut *mut wasmhost_error_t,
+) -> wasmhost_result_t {
     guard(err, || {
         let host = host_arg(host)?;
         block_on(host.stop())??;
@@ -83,7 +91,11 @@ pub extern "C" fn wasmhost_host_free(host: *mut wasmhost_host_t) {
 /// The host's public key (`N...`), its id in the lattice. On success `*out_id` points to a string
 /// owned by the host handle: valid until wasmhost_host_free(), do not free it.
 #[no_mangle]
-pub extern "C" fn wasmhost_host_id(host: *const wasmhost_host_t, out_id: *mut *const c_char, err: *mut *mut wasmhost_error_t) -> wasmhost_result_t {
+pub extern "C" fn wasmhost_host_id(
+    host: *const wasmhost_host_t,
+    out_id: *mut *const c_char,
+    err: *mut *mut wasmhost_error_t,
+) -> wasmhost_result_t {
     guard(err, || {
         let handle = obj_arg(host, "host")?;
         Out::new(out_id, "out_id")?.write(handle.id.as_ptr());
@@ -94,12 +106,18 @@ pub extern "C" fn wasmhost_host_id(host: *const wasmhost_host_t, out_id: *mut *c
 /// The host's labels (`hostcore.*` included) as a JSON object with sorted keys. On success
 /// `*out_json` is a string to free with wasmhost_string_free().
 #[no_mangle]
-pub extern "C" fn wasmhost_host_labels_json(host: *const wasmhost_host_t, out_json: *mut *mut c_char, err: *mut *mut wasmhost_error_t) -> wasmhost_result_t {
+pub extern "C" fn wasmhost_host_labels_json(
+    host: *const wasmhost_host_t,
+    out_json: *mut *mut c_char,
+    err: *mut *mut wasmhost_error_t,
+) -> wasmhost_result_t {
     guard(err, || {
         let host = host_arg(host)?;
         let out = Out::new(out_json, "out_json")?;
         let labels: BTreeMap<_, _> = host.labels().iter().collect();
-        out.write(string_out(serde_json::to_string(&labels).map_err(|e| FfiError::internal(e.to_string()))?)?);
+        out.write(string_out(
+            serde_json::to_string(&labels).map_err(|e| FfiError::internal(e.to_string()))?,
+        )?);
         Ok(())
     })
 }
@@ -109,11 +127,18 @@ pub extern "C" fn wasmhost_host_labels_json(host: *const wasmhost_host_t, out_js
 /// stopped host too (it is then empty of actors). On success `*out_json` is a string to free with
 /// wasmhost_string_free().
 #[no_mangle]
-pub extern "C" fn wasmhost_host_inventory_json(host: *const wasmhost_host_t, out_json: *mut *mut c_char, err: *mut *mut wasmhost_error_t) -> wasmhost_result_t {
+pub extern "C" fn wasmhost_host_inventory_json(
+    host: *const wasmhost_host_t,
+    out_json: *mut *mut c_char,
+    err: *mut *mut wasmhost_error_t,
+) -> wasmhost_result_t {
     guard(err, || {
         let host = host_arg(host)?;
         let out = Out::new(out_json, "out_json")?;
-        out.write(string_out(serde_json::to_string(&host.inventory()).map_err(|e| FfiError::internal(e.to_string()))?)?);
+        out.write(string_out(
+            serde_json::to_string(&host.inventory())
+                .map_err(|e| FfiError::internal(e.to_string()))?,
+        )?);
         Ok(())
     })
 }

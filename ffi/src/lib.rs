@@ -33,9 +33,15 @@ pub use call::*;
 pub use callback::wasmhost_free_fn_t;
 pub use capability::*;
 pub use config::*;
-pub use error::{wasmhost_error_free, wasmhost_error_kind, wasmhost_error_message, wasmhost_error_t, wasmhost_result_name, wasmhost_result_t};
+pub use error::{
+    wasmhost_error_free, wasmhost_error_kind, wasmhost_error_message, wasmhost_error_t,
+    wasmhost_result_name, wasmhost_result_t,
+};
 pub use events::*;
-pub use host::{wasmhost_host_free, wasmhost_host_id, wasmhost_host_inventory_json, wasmhost_host_labels_json, wasmhost_host_start, wasmhost_host_stop, wasmhost_host_t};
+pub use host::{
+    wasmhost_host_free, wasmhost_host_id, wasmhost_host_inventory_json, wasmhost_host_labels_json,
+    wasmhost_host_start, wasmhost_host_stop, wasmhost_host_t,
+};
 pub use link::*;
 pub use log::*;
 pub use policy::*;

@@ -63,11 +63,16 @@ pub extern "C" fn wasmhost_link_delete(
 /// Every link definition as a JSON array of objects (`actor_id`, `provider_id`, `link_name`,
 /// `contract_id`, `values`), sorted. On success `*out_json` is a string to free with wasmhost_string_free().
 #[no_mangle]
-pub extern "C" fn wasmhost_links_json(host: *const wasmhost_host_t, out_json: *mut *mut c_char, err: *mut *mut wasmhost_error_t) -> wasmhost_result_t {
+pub extern "C" fn wasmhost_links_json(
+    host: *const wasmhost_host_t,
+    out_json: *mut *mut c_char,
+    err: *mut *mut wasmhost_error_t,
+) -> wasmhost_result_t {
     guard(err, || {
         let host = host_arg(host)?;
         let out = Out::new(out_json, "out_json")?;
-        let json = serde_json::to_string(&host.links()).map_err(|e| FfiError::internal(e.to_string()))?;
+        let json =
+            serde_json::to_string(&host.links()).map_err(|e| FfiError::internal(e.to_string()))?;
         out.write(string_out(json)?);
         Ok(())
     })

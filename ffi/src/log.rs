@@ -39,7 +39,14 @@ pub enum wasmhost_log_level_t {
 /// _free functions (blocking ones fail with WASMHOST_ERR_WOULD_DEADLOCK). Logs emitted while it
 /// runs are dropped.
 #[allow(non_camel_case_types)]
-pub type wasmhost_log_callback_t = Option<unsafe extern "C" fn(user_data: *mut c_void, level: i32, target: *const c_char, message: *const c_char)>;
+pub type wasmhost_log_callback_t = Option<
+    unsafe extern "C" fn(
+        user_data: *mut c_void,
+        level: i32,
+        target: *const c_char,
+        message: *const c_char,
+    ),
+>;
 
 struct Sink {
     callback: unsafe extern "C" fn(*mut c_void, i32, *const c_char, *const c_char),
@@ -97,9 +104,20 @@ impl<S: Subscriber> Layer<S> for ForwardLayer {
         let mut visitor = MessageVisitor::default();
         event.record(&mut visitor);
         let text = format!("{}{}", visitor.message, visitor.fields).replace('\0', "\u{FFFD}");
-        let (Ok(target), Ok(message)) = (CString::new(event.metadata().target()), CString::new(text)) else { return };
+        let (Ok(target), Ok(message)) =
+            (CString::new(event.metadata().target()), CString::new(text))
+        else {
+            return;
+        };
         // SAFETY: the caller's callback, with strings valid for the call.
-        in_log_callback(|| unsafe { (sink.callback)(sink.user_data.ptr(), level, target.as_ptr(), message.as_ptr()) });
+        in_log_callback(|| unsafe {
+            (sink.callback)(
+                sink.user_data.ptr(),
+                level,
+                target.as_ptr(),
+                message.as_ptr(),
+            )
+        });
     }
 }
 
@@ -130,16 +148,24 @@ pub extern "C" fn wasmhost_log_set_callback(
 ) -> wasmhost_result_t {
     guard(err, || {
         if is_in_log_callback() {
-            return Err(FfiError::new(wasmhost_result_t::WASMHOST_ERR_WOULD_DEADLOCK, "wasmhost_log_set_callback must not be called from a log callback"));
+            return Err(FfiError::new(
+                wasmhost_result_t::WASMHOST_ERR_WOULD_DEADLOCK,
+                "wasmhost_log_set_callback must not be called from a log callback",
+            ));
         }
         if callback.is_some() && !(1..=5).contains(&max_level) {
-            return Err(FfiError::invalid(format!("max_level {max_level} is not a wasmhost_log_level_t (1 = error ... 5 = trace)")));
+            return Err(FfiError::invalid(format!(
+                "max_level {max_level} is not a wasmhost_log_level_t (1 = error ... 5 = trace)"
+            )));
         }
         if callback.is_some() {
             install()?;
         }
         let user_data = UserData::new(user_data, free_user_data);
-        let new_sink = callback.map(|callback| Sink { callback, user_data });
+        let new_sink = callback.map(|callback| Sink {
+            callback,
+            user_data,
+        });
         let level = if new_sink.is_some() { max_level } else { 0 };
         let old = std::mem::replace(&mut *SINK.write(), new_sink);
         MAX_LEVEL.store(level, Ordering::Relaxed);

@@ -27,8 +27,13 @@ pub struct wasmhost_decision_t {
 /// invocation path of every call (keep it fast); it may call wasmhost functions, but a blocking
 /// call that needs the policy again (e.g. calling an actor) evaluates it again, recursively.
 #[allow(non_camel_case_types)]
-pub type wasmhost_policy_callback_t =
-    Option<unsafe extern "C" fn(user_data: *mut c_void, request_json: *const c_char, decision: *mut wasmhost_decision_t)>;
+pub type wasmhost_policy_callback_t = Option<
+    unsafe extern "C" fn(
+        user_data: *mut c_void,
+        request_json: *const c_char,
+        decision: *mut wasmhost_decision_t,
+    ),
+>;
 
 struct CPolicy {
     callback: unsafe extern "C" fn(*mut c_void, *const c_char, *mut wasmhost_decision_t),
@@ -37,14 +42,30 @@ struct CPolicy {
 
 fn request_json(request: &PolicyRequest) -> serde_json::Value {
     match request {
-        PolicyRequest::StartActor { public_key, issuer, image_ref, capabilities } => json!({
+        PolicyRequest::StartActor {
+            public_key,
+            issuer,
+            image_ref,
+            capabilities,
+        } => json!({
             "kind": "start_actor", "public_key": public_key, "issuer": issuer, "image_ref": image_ref, "capabilities": capabilities,
         }),
-        PolicyRequest::StartProvider { public_key, issuer, image_ref, link_name, contract_id } => json!({
+        PolicyRequest::StartProvider {
+            public_key,
+            issuer,
+            image_ref,
+            link_name,
+            contract_id,
+        } => json!({
             "kind": "start_provider", "public_key": public_key, "issuer": issuer, "image_ref": image_ref,
             "link_name": link_name, "contract_id": contract_id,
         }),
-        PolicyRequest::Invoke { source, source_contract_id, target, operation } => json!({
+        PolicyRequest::Invoke {
+            source,
+            source_contract_id,
+            target,
+            operation,
+        } => json!({
             "kind": "invoke", "source": source, "source_contract_id": source_contract_id, "target": target, "operation": operation,
         }),
         other => json!({"kind": "unknown", "debug": format!("{other:?}")}),
@@ -90,7 +111,10 @@ pub extern "C" fn wasmhost_policy_set(
         let host = host_arg(host)?;
         let user_data = UserData::new(user_data, free_user_data);
         match callback {
-            Some(callback) => host.set_policy(Some(Arc::new(CPolicy { callback, user_data: Arc::new(user_data) }))),
+            Some(callback) => host.set_policy(Some(Arc::new(CPolicy {
+                callback,
+                user_data: Arc::new(user_data),
+            }))),
             None => host.set_policy(None),
         }
         Ok(())
@@ -99,14 +123,23 @@ pub extern "C" fn wasmhost_policy_set(
 
 /// Permits the request. Only inside a policy callback. WASMHOST_ERR_INVALID_INPUT when already decided.
 #[no_mangle]
-pub extern "C" fn wasmhost_decision_permit(decision: *mut wasmhost_decision_t, err: *mut *mut wasmhost_error_t) -> wasmhost_result_t {
-    guard(err, || decide(obj_mut(decision, "decision")?, PolicyDecision::Permit))
+pub extern "C" fn wasmhost_decision_permit(
+    decision: *mut wasmhost_decision_t,
+    err: *mut *mut wasmhost_error_t,
+) -> wasmhost_result_t {
+    guard(err, || {
+        decide(obj_mut(decision, "decision")?, PolicyDecision::Permit)
+    })
 }
 
 /// Denies the request with `reason` (copied), which reaches the caller in the error message. Only
 /// inside a policy callback. WASMHOST_ERR_INVALID_INPUT when already decided.
 #[no_mangle]
-pub extern "C" fn wasmhost_decision_deny(decision: *mut wasmhost_decision_t, reason: *const c_char, err: *mut *mut wasmhost_error_t) -> wasmhost_result_t {
+pub extern "C" fn wasmhost_decision_deny(
+    decision: *mut wasmhost_decision_t,
+    reason: *const c_char,
+    err: *mut *mut wasmhost_error_t,
+) -> wasmhost_result_t {
     guard(err, || {
         let decision = obj_mut(decision, "decision")?;
         let reason = str_arg(reason, "reason")?;

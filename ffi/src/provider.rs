@@ -56,8 +56,20 @@ pub extern "C" fn wasmhost_provider_start_bytes(
     out_public_key: *mut *mut c_char,
     err: *mut *mut wasmhost_error_t,
 ) -> wasmhost_result_t {
-    let source = || Ok(ProviderSource::Bytes(Bytes::copy_from_slice(bytes_arg(archive, len, "archive")?)));
-    start(host, source, link_name, config_json, annotations_json, out_public_key, err)
+    let source = || {
+        Ok(ProviderSource::Bytes(Bytes::copy_from_slice(bytes_arg(
+            archive, len, "archive",
+        )?)))
+    };
+    start(
+        host,
+        source,
+        link_name,
+        config_json,
+        annotations_json,
+        out_public_key,
+        err,
+    )
 }
 
 /// Like wasmhost_provider_start_bytes(), reading the archive from the file at `path`
@@ -73,7 +85,15 @@ pub extern "C" fn wasmhost_provider_start_file(
     err: *mut *mut wasmhost_error_t,
 ) -> wasmhost_result_t {
     let source = || Ok(ProviderSource::File(PathBuf::from(str_arg(path, "path")?)));
-    start(host, source, link_name, config_json, annotations_json, out_public_key, err)
+    start(
+        host,
+        source,
+        link_name,
+        config_json,
+        annotations_json,
+        out_public_key,
+        err,
+    )
 }
 
 /// Like wasmhost_provider_start_bytes(), from a reference: `file:///abs/path.par.gz`, an existing
@@ -91,14 +111,27 @@ pub extern "C" fn wasmhost_provider_start_ref(
     err: *mut *mut wasmhost_error_t,
 ) -> wasmhost_result_t {
     let source = || Ok(ProviderSource::parse(str_arg(reference, "reference")?));
-    start(host, source, link_name, config_json, annotations_json, out_public_key, err)
+    start(
+        host,
+        source,
+        link_name,
+        config_json,
+        annotations_json,
+        out_public_key,
+        err,
+    )
 }
 
 /// Stops the provider `provider` (public key) serving `link_name`: asks it to shut down, then
 /// kills its process group if it does not exit in time. Blocking. WASMHOST_ERR_NOT_FOUND when it
 /// does not run on this host with that link name.
 #[no_mangle]
-pub extern "C" fn wasmhost_provider_stop(host: *const wasmhost_host_t, provider: *const c_char, link_name: *const c_char, err: *mut *mut wasmhost_error_t) -> wasmhost_result_t {
+pub extern "C" fn wasmhost_provider_stop(
+    host: *const wasmhost_host_t,
+    provider: *const c_char,
+    link_name: *const c_char,
+    err: *mut *mut wasmhost_error_t,
+) -> wasmhost_result_t {
     guard(err, || {
         let host = host_arg(host)?;
         let provider = str_arg(provider, "provider")?;
@@ -133,7 +166,11 @@ fn provider_json(p: &ProviderInfo) -> serde_json::Value {
 /// `instance_id`, `pid` (null while it is being restarted), `healthy`, `restarts`), sorted by
 /// public key and link name. On success `*out_json` is a string to free with wasmhost_string_free().
 #[no_mangle]
-pub extern "C" fn wasmhost_providers_json(host: *const wasmhost_host_t, out_json: *mut *mut c_char, err: *mut *mut wasmhost_error_t) -> wasmhost_result_t {
+pub extern "C" fn wasmhost_providers_json(
+    host: *const wasmhost_host_t,
+    out_json: *mut *mut c_char,
+    err: *mut *mut wasmhost_error_t,
+) -> wasmhost_result_t {
     guard(err, || {
         let host = host_arg(host)?;
         let out = Out::new(out_json, "out_json")?;

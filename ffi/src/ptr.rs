@@ -12,7 +12,9 @@ pub(crate) fn str_arg<'a>(p: *const c_char, what: &str) -> FfiResult<&'a str> {
         return Err(FfiError::invalid(format!("{what} is NULL")));
     }
     // SAFETY: the caller passes a NUL-terminated string that stays valid during the call.
-    unsafe { CStr::from_ptr(p) }.to_str().map_err(|_| FfiError::invalid(format!("{what} is not valid UTF-8")))
+    unsafe { CStr::from_ptr(p) }
+        .to_str()
+        .map_err(|_| FfiError::invalid(format!("{what} is not valid UTF-8")))
 }
 
 /// Like [`str_arg`], with NULL meaning "absent".
@@ -27,10 +29,18 @@ pub(crate) fn opt_str_arg<'a>(p: *const c_char, what: &str) -> FfiResult<Option<
 /// A borrowed byte buffer argument: `(NULL, 0)` is the empty buffer, `(NULL, n > 0)` an error.
 pub(crate) fn bytes_arg<'a>(p: *const u8, len: usize, what: &str) -> FfiResult<&'a [u8]> {
     if p.is_null() {
-        return if len == 0 { Ok(&[]) } else { Err(FfiError::invalid(format!("{what} is NULL with a length of {len}"))) };
+        return if len == 0 {
+            Ok(&[])
+        } else {
+            Err(FfiError::invalid(format!(
+                "{what} is NULL with a length of {len}"
+            )))
+        };
     }
     if len > isize::MAX as usize {
-        return Err(FfiError::invalid(format!("{what} length {len} is too large")));
+        return Err(FfiError::invalid(format!(
+            "{what} length {len} is too large"
+        )));
     }
     // SAFETY: the caller passes `len` readable bytes at `p` that stay valid during the call.
     Ok(unsafe { std::slice::from_raw_parts(p, len) })
@@ -73,7 +83,9 @@ impl<T> Out<T> {
 
 /// A Rust string handed to C; freed with wasmhost_string_free().
 pub(crate) fn string_out(s: String) -> FfiResult<*mut c_char> {
-    CString::new(s).map(CString::into_raw).map_err(|_| FfiError::internal("string with an interior NUL byte"))
+    CString::new(s)
+        .map(CString::into_raw)
+        .map_err(|_| FfiError::internal("string with an interior NUL byte"))
 }
 
 /// A byte buffer handed to C; freed with wasmhost_bytes_free(). Empty buffers are `(NULL, 0)`.
@@ -89,14 +101,18 @@ pub(crate) fn bytes_out(v: Vec<u8>) -> (*mut u8, usize) {
 pub(crate) fn string_map_arg(p: *const c_char, what: &str) -> FfiResult<HashMap<String, String>> {
     match opt_str_arg(p, what)? {
         None => Ok(HashMap::new()),
-        Some(text) => serde_json::from_str(text)
-            .map_err(|e| FfiError::invalid(format!("{what} must be a JSON object of string values: {e}"))),
+        Some(text) => serde_json::from_str(text).map_err(|e| {
+            FfiError::invalid(format!(
+                "{what} must be a JSON object of string values: {e}"
+            ))
+        }),
     }
 }
 
 /// An actor instance count (the host's counts are 16-bit).
 pub(crate) fn count_arg(count: u32, what: &str) -> FfiResult<u16> {
-    u16::try_from(count).map_err(|_| FfiError::invalid(format!("{what} {count} is larger than {}", u16::MAX)))
+    u16::try_from(count)
+        .map_err(|_| FfiError::invalid(format!("{what} {count} is larger than {}", u16::MAX)))
 }
 
 /// Frees a string returned by this library. NULL is a no-op.
@@ -134,7 +150,10 @@ mod tests {
 
     #[test]
     fn string_maps_must_be_objects_of_strings() {
-        assert!(string_map_arg(c"{\"a\":\"b\"}".as_ptr(), "x").unwrap().get("a").is_some());
+        assert!(string_map_arg(c"{\"a\":\"b\"}".as_ptr(), "x")
+            .unwrap()
+            .get("a")
+            .is_some());
         assert!(string_map_arg(c"{\"a\":1}".as_ptr(), "x").is_err());
         assert!(string_map_arg(c"[".as_ptr(), "x").is_err());
         assert!(string_map_arg(std::ptr::null(), "x").unwrap().is_empty());

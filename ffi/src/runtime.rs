@@ -44,7 +44,9 @@ fn wait_forbidden() -> Option<&'static str> {
         return Some("blocking wasmhost functions must not be called from the library's async runtime threads");
     }
     if tokio::runtime::Handle::try_current().is_ok() && !ON_RUNTIME_THREAD.with(Cell::get) {
-        return Some("blocking wasmhost functions must not be called from inside another tokio runtime");
+        return Some(
+            "blocking wasmhost functions must not be called from inside another tokio runtime",
+        );
     }
     None
 }
@@ -53,7 +55,10 @@ fn wait_forbidden() -> Option<&'static str> {
 /// deadlocking or panicking) on threads where waiting is not allowed.
 pub(crate) fn block_on<F: Future>(future: F) -> FfiResult<F::Output> {
     if let Some(why) = wait_forbidden() {
-        return Err(FfiError::new(wasmhost_result_t::WASMHOST_ERR_WOULD_DEADLOCK, why));
+        return Err(FfiError::new(
+            wasmhost_result_t::WASMHOST_ERR_WOULD_DEADLOCK,
+            why,
+        ));
     }
     let rt = runtime()?;
     if ON_RUNTIME_THREAD.with(Cell::get) {
@@ -71,7 +76,9 @@ pub(crate) fn can_block() -> bool {
 
 /// Runs a C callback on the runtime's blocking pool, where it may call blocking functions, and
 /// returns its result.
-pub(crate) async fn run_callback<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> FfiResult<R> {
+pub(crate) async fn run_callback<R: Send + 'static>(
+    f: impl FnOnce() -> R + Send + 'static,
+) -> FfiResult<R> {
     tokio::task::spawn_blocking(move || {
         IN_BLOCKING_CALLBACK.with(|c| c.set(true));
         let out = f();

@@ -46,7 +46,11 @@ impl LoopFuture {
         };
         let scheduled = (|| -> PyResult<()> {
             let resolver = py.import("wasmhost._aio")?.getattr("resolve_future")?;
-            self.event_loop.call_method1(py, "call_soon_threadsafe", (resolver, self.future, ok, value))?;
+            self.event_loop.call_method1(
+                py,
+                "call_soon_threadsafe",
+                (resolver, self.future, ok, value),
+            )?;
             Ok(())
         })();
         if let Err(e) = scheduled {
@@ -59,8 +63,12 @@ impl LoopFuture {
 /// runtime's context). A call that completes at once (a warm local actor) resolves the future
 /// without two thread hops; anything still pending continues on the runtime, where the next poll
 /// registers a real waker. Must be called on the loop's thread (the Python wrapper ensures it).
-pub(crate) fn run_resolving<T, Fut, Conv>(py: Python<'_>, target: LoopFuture, work: Fut, convert: Conv)
-where
+pub(crate) fn run_resolving<T, Fut, Conv>(
+    py: Python<'_>,
+    target: LoopFuture,
+    work: Fut,
+    convert: Conv,
+) where
     T: Send + 'static,
     Fut: Future<Output = T> + Send + 'static,
     Conv: FnOnce(Python<'_>, T) -> PyResult<Py<PyAny>> + Send + 'static,

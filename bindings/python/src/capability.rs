@@ -69,24 +69,36 @@ impl CapabilityHandler for PyCapability {
         let handler = self.handler.clone();
         let operation = call.operation.clone();
         let blocking = tokio::task::spawn_blocking(move || {
-            with_python(|py| invoke(py, &handler, call)).unwrap_or_else(|| Err("the Python interpreter is shutting down".into()))
+            with_python(|py| invoke(py, &handler, call))
+                .unwrap_or_else(|| Err("the Python interpreter is shutting down".into()))
         });
         match tokio::time::timeout(self.timeout, blocking).await {
             Ok(Ok(reply)) => reply,
-            Ok(Err(join)) => Err(format!("the Python capability handler for {operation} failed: {join}")),
-            Err(_) => Err(format!("the Python capability handler for {operation} did not answer within {:?}", self.timeout)),
+            Ok(Err(join)) => Err(format!(
+                "the Python capability handler for {operation} failed: {join}"
+            )),
+            Err(_) => Err(format!(
+                "the Python capability handler for {operation} did not answer within {:?}",
+                self.timeout
+            )),
         }
     }
 }
 
 fn invoke(py: Python<'_>, handler: &Py<PyAny>, call: CapabilityCall) -> Result<Vec<u8>, String> {
-    let reply = handler.call1(py, (PyCapabilityCall { call },)).map_err(|e| e.to_string())?;
+    let reply = handler
+        .call1(py, (PyCapabilityCall { call },))
+        .map_err(|e| e.to_string())?;
     let reply = reply.bind(py);
     match reply.cast::<PyBytes>() {
         Ok(bytes) => Ok(bytes.as_bytes().to_vec()),
         Err(_) => Err(format!(
             "TypeError: a capability handler must return bytes, not {}",
-            reply.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "?".into())
+            reply
+                .get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_else(|_| "?".into())
         )),
     }
 }

@@ -20,7 +20,10 @@ pub(crate) fn bytes_arg(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<u8>>
     }
     Err(PyTypeError::new_err(format!(
         "{what} must be bytes, bytearray or memoryview, not {}",
-        obj.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "?".into())
+        obj.get_type()
+            .name()
+            .map(|n| n.to_string())
+            .unwrap_or_else(|_| "?".into())
     )))
 }
 
@@ -29,6 +32,8 @@ pub(crate) fn string_map(obj: Option<&Bound<'_, PyAny>>) -> PyResult<HashMap<Str
     match obj {
         None => Ok(HashMap::new()),
         Some(o) if o.is_none() => Ok(HashMap::new()),
-        Some(o) => o.extract().map_err(|_| PyTypeError::new_err("expected a dict of str to str")),
+        Some(o) => o
+            .extract()
+            .map_err(|_| PyTypeError::new_err("expected a dict of str to str")),
     }
 }

@@ -30,7 +30,9 @@ pub(crate) fn exception(py: Python<'_>, kind: ErrorKind, message: &str) -> PyErr
         value.setattr("kind", kind.as_str())?;
         Ok(PyErr::from_value(value))
     })();
-    built.unwrap_or_else(|e| PyRuntimeError::new_err(format!("{message} (and wasmhost.errors is unusable: {e})")))
+    built.unwrap_or_else(|e| {
+        PyRuntimeError::new_err(format!("{message} (and wasmhost.errors is unusable: {e})"))
+    })
 }
 
 /// Converts a core error into its Python exception.

@@ -18,7 +18,8 @@ use crate::runtime::runtime;
 const SIGNAL_CHECK: Duration = Duration::from_millis(100);
 
 fn to_json(event: &CloudEvent) -> String {
-    serde_json::to_string(event).unwrap_or_else(|e| format!("{{\"error\":\"unserializable event: {e}\"}}"))
+    serde_json::to_string(event)
+        .unwrap_or_else(|e| format!("{{\"error\":\"unserializable event: {e}\"}}"))
 }
 
 /// One subscriber's event stream; ends (returns `None`) once the host has stopped.
@@ -29,7 +30,9 @@ pub(crate) struct PyEventStream {
 
 impl PyEventStream {
     pub(crate) fn new(stream: EventStream) -> Self {
-        PyEventStream { stream: Arc::new(Mutex::new(stream)) }
+        PyEventStream {
+            stream: Arc::new(Mutex::new(stream)),
+        }
     }
 }
 
@@ -41,14 +44,18 @@ impl PyEventStream {
     fn next(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Option<String>> {
         let deadline = match timeout {
             Some(t) if !(t.is_finite() && t >= 0.0) => {
-                return Err(pyo3::exceptions::PyValueError::new_err("timeout must be a non-negative number of seconds"))
+                return Err(pyo3::exceptions::PyValueError::new_err(
+                    "timeout must be a non-negative number of seconds",
+                ))
             }
             Some(t) => Some(tokio::time::Instant::now() + Duration::from_secs_f64(t)),
             None => None,
         };
         loop {
             let slice = match deadline {
-                Some(d) => d.saturating_duration_since(tokio::time::Instant::now()).min(SIGNAL_CHECK),
+                Some(d) => d
+                    .saturating_duration_since(tokio::time::Instant::now())
+                    .min(SIGNAL_CHECK),
                 None => SIGNAL_CHECK,
             };
             let stream = self.stream.clone();
@@ -76,7 +83,13 @@ impl PyEventStream {
         spawn_resolving(
             LoopFuture::new(event_loop, future),
             async move { stream.lock().await.next().await },
-            |py, event| Ok(event.map(|e| to_json(&e)).into_pyobject(py)?.into_any().unbind()),
+            |py, event| {
+                Ok(event
+                    .map(|e| to_json(&e))
+                    .into_pyobject(py)?
+                    .into_any()
+                    .unbind())
+            },
         );
     }
 }

@@ -20,14 +20,22 @@ use crate::runtime::runtime;
 
 fn seconds(py: Python<'_>, name: &str, value: f64) -> PyResult<Duration> {
     if !(value.is_finite() && value > 0.0 && value < 1e9) {
-        return Err(exception(py, ErrorKind::InvalidInput, &format!("{name} must be a positive number of seconds, got {value}")));
+        return Err(exception(
+            py,
+            ErrorKind::InvalidInput,
+            &format!("{name} must be a positive number of seconds, got {value}"),
+        ));
     }
     Ok(Duration::from_secs_f64(value))
 }
 
 fn count_arg(py: Python<'_>, count: i64, min: i64) -> PyResult<u16> {
     if count < min || count > i64::from(u16::MAX) {
-        return Err(exception(py, ErrorKind::InvalidInput, &format!("count must be between {min} and {}, got {count}", u16::MAX)));
+        return Err(exception(
+            py,
+            ErrorKind::InvalidInput,
+            &format!("count must be between {min} and {}, got {count}", u16::MAX),
+        ));
     }
     Ok(count as u16)
 }
@@ -45,7 +53,11 @@ fn actor_source(source: &Bound<'_, PyAny>) -> PyResult<ActorSource> {
         .py()
         .import("os")?
         .call_method1("fspath", (source,))
-        .map_err(|_| pyo3::exceptions::PyTypeError::new_err("source must be bytes, a path or an OCI reference string"))?
+        .map_err(|_| {
+            pyo3::exceptions::PyTypeError::new_err(
+                "source must be bytes, a path or an OCI reference string",
+            )
+        })?
         .extract()?;
     Ok(ActorSource::File(path))
 }
@@ -100,7 +112,11 @@ impl PyHost {
         oci_allowed_insecure: Option<Vec<String>>,
         from_env: bool,
     ) -> PyResult<Self> {
-        let mut config = if from_env { HostConfig::from_env().py_err(py)? } else { HostConfig::default() };
+        let mut config = if from_env {
+            HostConfig::from_env().py_err(py)?
+        } else {
+            HostConfig::default()
+        };
         if let Some(v) = lattice {
             config.lattice = v;
         }
@@ -148,7 +164,9 @@ impl PyHost {
             config.oci_allowed_insecure = v;
         }
         let started = py.detach(|| runtime().block_on(Host::start(config)));
-        Ok(PyHost { host: started.py_err(py)? })
+        Ok(PyHost {
+            host: started.py_err(py)?,
+        })
     }
 
     /// The host's public key (N...).
@@ -200,39 +218,69 @@ impl PyHost {
 
     /// Starts `count` instances of an actor and returns its description.
     #[pyo3(signature = (source, count=1, annotations=None))]
-    fn start_actor<'py>(&self, py: Python<'py>, source: &Bound<'py, PyAny>, count: i64, annotations: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyDict>> {
+    fn start_actor<'py>(
+        &self,
+        py: Python<'py>,
+        source: &Bound<'py, PyAny>,
+        count: i64,
+        annotations: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
         let source = actor_source(source)?;
         let count = count_arg(py, count, 1)?;
         let annotations = string_map(annotations)?;
         let host = self.host.clone();
-        let info = py.detach(|| runtime().block_on(host.start_actor(source, count, annotations))).py_err(py)?;
+        let info = py
+            .detach(|| runtime().block_on(host.start_actor(source, count, annotations)))
+            .py_err(py)?;
         actor_dict(py, &info)
     }
 
     /// Sets the number of instances of a running actor (0 stops it).
     #[pyo3(signature = (public_key, count, annotations=None))]
-    fn scale_actor<'py>(&self, py: Python<'py>, public_key: String, count: i64, annotations: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyDict>> {
+    fn scale_actor<'py>(
+        &self,
+        py: Python<'py>,
+        public_key: String,
+        count: i64,
+        annotations: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
         let count = count_arg(py, count, 0)?;
         let annotations = string_map(annotations)?;
         let host = self.host.clone();
-        let info = py.detach(|| runtime().block_on(host.scale_actor(&public_key, count, annotations))).py_err(py)?;
+        let info = py
+            .detach(|| runtime().block_on(host.scale_actor(&public_key, count, annotations)))
+            .py_err(py)?;
         actor_dict(py, &info)
     }
 
     /// Stops `count` instances (0 = all) whose annotations include `annotations`.
     #[pyo3(signature = (public_key, count=0, annotations=None))]
-    fn stop_actor(&self, py: Python<'_>, public_key: String, count: i64, annotations: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+    fn stop_actor(
+        &self,
+        py: Python<'_>,
+        public_key: String,
+        count: i64,
+        annotations: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
         let count = count_arg(py, count, 0)?;
         let annotations = string_map(annotations)?;
         let host = self.host.clone();
-        py.detach(|| runtime().block_on(host.stop_actor(&public_key, count, annotations))).py_err(py)
+        py.detach(|| runtime().block_on(host.stop_actor(&public_key, count, annotations)))
+            .py_err(py)
     }
 
     /// Replaces a running actor's module with a newer revision.
-    fn update_actor<'py>(&self, py: Python<'py>, public_key: String, source: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
+    fn update_actor<'py>(
+        &self,
+        py: Python<'py>,
+        public_key: String,
+        source: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyDict>> {
         let source = actor_source(source)?;
         let host = self.host.clone();
-        let info = py.detach(|| runtime().block_on(host.update_actor(&public_key, source))).py_err(py)?;
+        let info = py
+            .detach(|| runtime().block_on(host.update_actor(&public_key, source)))
+            .py_err(py)?;
         actor_dict(py, &info)
     }
 
@@ -280,7 +328,11 @@ impl PyHost {
         let source = actor_source(source)?;
         let annotations = string_map(annotations)?;
         let host = self.host.clone();
-        let info = py.detach(|| runtime().block_on(host.start_provider(source, &link_name, config, annotations))).py_err(py)?;
+        let info = py
+            .detach(|| {
+                runtime().block_on(host.start_provider(source, &link_name, config, annotations))
+            })
+            .py_err(py)?;
         provider_dict(py, &info)
     }
 
@@ -288,7 +340,8 @@ impl PyHost {
     #[pyo3(signature = (public_key, link_name="default".to_string()))]
     fn stop_provider(&self, py: Python<'_>, public_key: String, link_name: String) -> PyResult<()> {
         let host = self.host.clone();
-        py.detach(|| runtime().block_on(host.stop_provider(&public_key, &link_name))).py_err(py)
+        py.detach(|| runtime().block_on(host.stop_provider(&public_key, &link_name)))
+            .py_err(py)
     }
 
     /// The running providers.
@@ -306,20 +359,37 @@ impl PyHost {
     fn inventory_json(&self, py: Python<'_>) -> PyResult<String> {
         let host = self.host.clone();
         let inventory = py.detach(|| host.inventory());
-        serde_json::to_string(&inventory).map_err(|e| exception(py, ErrorKind::Internal, &e.to_string()))
+        serde_json::to_string(&inventory)
+            .map_err(|e| exception(py, ErrorKind::Internal, &e.to_string()))
     }
 
     /// Invokes `operation` on an actor and returns the reply; the GIL is released meanwhile.
-    fn call<'py>(&self, py: Python<'py>, actor: String, operation: String, payload: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
+    fn call<'py>(
+        &self,
+        py: Python<'py>,
+        actor: String,
+        operation: String,
+        payload: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
         let payload = bytes_arg(payload, "payload")?;
         let host = self.host.clone();
-        let reply = py.detach(|| runtime().block_on(host.call_actor(&actor, &operation, payload))).py_err(py)?;
+        let reply = py
+            .detach(|| runtime().block_on(host.call_actor(&actor, &operation, payload)))
+            .py_err(py)?;
         Ok(PyBytes::new(py, &reply))
     }
 
     /// Like `call`, resolving `future` (owned by `event_loop`) with the reply or the exception.
     /// Must be called on the loop's thread.
-    fn call_async(&self, py: Python<'_>, actor: String, operation: String, payload: &Bound<'_, PyAny>, event_loop: Py<PyAny>, future: Py<PyAny>) -> PyResult<()> {
+    fn call_async(
+        &self,
+        py: Python<'_>,
+        actor: String,
+        operation: String,
+        payload: &Bound<'_, PyAny>,
+        event_loop: Py<PyAny>,
+        future: Py<PyAny>,
+    ) -> PyResult<()> {
         let payload = bytes_arg(payload, "payload")?;
         let host = self.host.clone();
         run_resolving(
@@ -336,7 +406,14 @@ impl PyHost {
 
     /// The benchmark baseline of BENCHMARKS.md: `n` sequential `call_actor` round trips driven and
     /// timed inside Rust (no Python per call), in nanoseconds each. Not part of the public API.
-    fn _bench_rust_calls(&self, py: Python<'_>, actor: String, operation: String, payload: &Bound<'_, PyAny>, n: usize) -> PyResult<Vec<u64>> {
+    fn _bench_rust_calls(
+        &self,
+        py: Python<'_>,
+        actor: String,
+        operation: String,
+        payload: &Bound<'_, PyAny>,
+        n: usize,
+    ) -> PyResult<Vec<u64>> {
         let payload = bytes::Bytes::from(bytes_arg(payload, "payload")?);
         let host = self.host.clone();
         py.detach(|| {
@@ -355,16 +432,38 @@ impl PyHost {
 
     /// Puts a link definition (replaces the one for the same actor, contract and link name).
     #[pyo3(signature = (actor_id, provider_id, contract_id, link_name, values=None))]
-    fn put_link(&self, py: Python<'_>, actor_id: String, provider_id: String, contract_id: String, link_name: String, values: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
-        let link = LinkDefinition { actor_id, provider_id, contract_id, link_name, values: string_map(values)? };
+    fn put_link(
+        &self,
+        py: Python<'_>,
+        actor_id: String,
+        provider_id: String,
+        contract_id: String,
+        link_name: String,
+        values: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let link = LinkDefinition {
+            actor_id,
+            provider_id,
+            contract_id,
+            link_name,
+            values: string_map(values)?,
+        };
         let host = self.host.clone();
-        py.detach(|| runtime().block_on(host.put_link(link))).py_err(py)
+        py.detach(|| runtime().block_on(host.put_link(link)))
+            .py_err(py)
     }
 
     /// Deletes a link; returns whether it existed.
-    fn delete_link(&self, py: Python<'_>, actor_id: String, contract_id: String, link_name: String) -> PyResult<bool> {
+    fn delete_link(
+        &self,
+        py: Python<'_>,
+        actor_id: String,
+        contract_id: String,
+        link_name: String,
+    ) -> PyResult<bool> {
         let host = self.host.clone();
-        py.detach(|| runtime().block_on(host.delete_link(&actor_id, &contract_id, &link_name))).py_err(py)
+        py.detach(|| runtime().block_on(host.delete_link(&actor_id, &contract_id, &link_name)))
+            .py_err(py)
     }
 
     /// Every link definition.
@@ -387,7 +486,10 @@ impl PyHost {
     /// included; in the embedded lattice that is this host's own. Ends when this host stops.
     fn lattice_events(&self, py: Python<'_>) -> PyResult<PyEventStream> {
         let host = self.host.clone();
-        Ok(PyEventStream::new(py.detach(|| runtime().block_on(host.subscribe_lattice_events())).py_err(py)?))
+        Ok(PyEventStream::new(
+            py.detach(|| runtime().block_on(host.subscribe_lattice_events()))
+                .py_err(py)?,
+        ))
     }
 
     /// Calls `callback(event_json)` for every event from now on, on a background thread.
@@ -397,10 +499,21 @@ impl PyHost {
     }
 
     /// Makes `handler(call) -> bytes` answer actors' host calls to `contract_id`/`link_name`.
-    fn register_capability(&self, py: Python<'_>, contract_id: String, link_name: String, handler: Py<PyAny>) -> PyResult<()> {
+    fn register_capability(
+        &self,
+        py: Python<'_>,
+        contract_id: String,
+        link_name: String,
+        handler: Py<PyAny>,
+    ) -> PyResult<()> {
         let timeout = self.host.config().invocation_timeout;
-        let handler = Arc::new(PyCapability { handler: Arc::new(handler), timeout });
-        self.host.register_capability(&contract_id, &link_name, handler).py_err(py)
+        let handler = Arc::new(PyCapability {
+            handler: Arc::new(handler),
+            timeout,
+        });
+        self.host
+            .register_capability(&contract_id, &link_name, handler)
+            .py_err(py)
     }
 
     /// Removes a handler; returns whether one was registered.
@@ -411,6 +524,11 @@ impl PyHost {
     /// Installs `callback(request_dict) -> None | reason` as the policy, or removes it with `None`.
     fn set_policy(&self, callback: Option<Py<PyAny>>) {
         let timeout = self.host.config().invocation_timeout;
-        self.host.set_policy(callback.map(|c| Arc::new(PyPolicy { callback: Arc::new(c), timeout }) as Arc<dyn wasmhost::Policy>));
+        self.host.set_policy(callback.map(|c| {
+            Arc::new(PyPolicy {
+                callback: Arc::new(c),
+                timeout,
+            }) as Arc<dyn wasmhost::Policy>
+        }));
     }
 }

@@ -55,7 +55,10 @@ pub(crate) fn link_dict<'py>(py: Python<'py>, l: &LinkDefinition) -> PyResult<Bo
 
 /// `{public_key, link_name, contract_id, image_ref, annotations, name, vendor, revision, version,
 /// issuer, instance_id, pid, healthy, restarts}`.
-pub(crate) fn provider_dict<'py>(py: Python<'py>, p: &ProviderInfo) -> PyResult<Bound<'py, PyDict>> {
+pub(crate) fn provider_dict<'py>(
+    py: Python<'py>,
+    p: &ProviderInfo,
+) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     let wascap = p.claims.wascap.as_ref();
     d.set_item("public_key", &p.public_key)?;

@@ -24,7 +24,11 @@ static THRESHOLD: AtomicU8 = AtomicU8::new(20);
 const FOREIGN_THRESHOLD: u8 = 30;
 
 enum Message {
-    Record { logger: String, level: u8, text: String },
+    Record {
+        logger: String,
+        level: u8,
+        text: String,
+    },
     Flush(SyncSender<()>),
 }
 
@@ -66,12 +70,18 @@ fn sender() -> &'static Mutex<Sender<Message>> {
             .spawn(move || {
                 for message in rx {
                     match message {
-                        Message::Record { logger, level, text } => {
+                        Message::Record {
+                            logger,
+                            level,
+                            text,
+                        } => {
                             // Records logged while Python exits are dropped.
                             with_python(|py| {
                                 let logged = py
                                     .import("logging")
-                                    .and_then(|logging| logging.call_method1("getLogger", (logger,)))
+                                    .and_then(|logging| {
+                                        logging.call_method1("getLogger", (logger,))
+                                    })
                                     .and_then(|log| log.call_method1("log", (level, "%s", text)));
                                 if let Err(e) = logged {
                                     e.print(py);
@@ -113,7 +123,10 @@ impl Visit for Line {
 struct PythonLogLayer;
 
 impl<S: Subscriber> Layer<S> for PythonLogLayer {
-    fn register_callsite(&self, _meta: &'static Metadata<'static>) -> tracing::subscriber::Interest {
+    fn register_callsite(
+        &self,
+        _meta: &'static Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
         // The threshold changes at run time, so ask `enabled` every time.
         tracing::subscriber::Interest::sometimes()
     }
@@ -127,7 +140,11 @@ impl<S: Subscriber> Layer<S> for PythonLogLayer {
         }
         let mut line = Line::default();
         event.record(&mut line);
-        let message = Message::Record { logger: logger_name(meta.target()), level: python_level(meta.level()), text: line.0 + &line.1 };
+        let message = Message::Record {
+            logger: logger_name(meta.target()),
+            level: python_level(meta.level()),
+            text: line.0 + &line.1,
+        };
         if let Ok(tx) = sender().lock() {
             let _ = tx.send(message);
         }
@@ -157,6 +174,13 @@ pub(crate) fn set_log_level(level: i64) {
 #[pyo3(signature = (timeout=5.0))]
 pub(crate) fn flush_logs(py: Python<'_>, timeout: f64) -> bool {
     let (done_tx, done_rx) = mpsc::sync_channel(1);
-    let sent = sender().lock().map(|tx| tx.send(Message::Flush(done_tx)).is_ok()).unwrap_or(false);
-    sent && py.detach(move || done_rx.recv_timeout(Duration::from_secs_f64(timeout.clamp(0.0, 3600.0))).is_ok())
+    let sent = sender()
+        .lock()
+        .map(|tx| tx.send(Message::Flush(done_tx)).is_ok())
+        .unwrap_or(false);
+    sent && py.detach(move || {
+        done_rx
+            .recv_timeout(Duration::from_secs_f64(timeout.clamp(0.0, 3600.0)))
+            .is_ok()
+    })
 }

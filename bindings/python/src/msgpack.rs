@@ -5,7 +5,9 @@ use std::collections::HashMap;
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyMemoryView, PyString, PyTuple};
+use pyo3::types::{
+    PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyMemoryView, PyString, PyTuple,
+};
 use rmpv::Value;
 use wasmhost::protocol::http::{HttpRequest, HttpResponse};
 use wasmhost::ErrorKind;
@@ -23,7 +25,10 @@ fn invalid(py: Python<'_>, message: String) -> PyErr {
 fn to_value(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
     let py = obj.py();
     if depth > MAX_DEPTH {
-        return Err(invalid(py, format!("msgpack encode: nested deeper than {MAX_DEPTH} levels")));
+        return Err(invalid(
+            py,
+            format!("msgpack encode: nested deeper than {MAX_DEPTH} levels"),
+        ));
     }
     if obj.is_none() {
         return Ok(Value::Nil);
@@ -38,7 +43,10 @@ fn to_value(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
         if let Ok(u) = obj.extract::<u64>() {
             return Ok(Value::from(u));
         }
-        return Err(invalid(py, "msgpack encode: integer out of the 64-bit range".into()));
+        return Err(invalid(
+            py,
+            "msgpack encode: integer out of the 64-bit range".into(),
+        ));
     }
     if let Ok(f) = obj.cast::<PyFloat>() {
         return Ok(Value::F64(f.value()));
@@ -46,7 +54,10 @@ fn to_value(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
     if let Ok(s) = obj.cast::<PyString>() {
         return Ok(Value::from(s.to_cow()?.as_ref()));
     }
-    if obj.cast::<PyBytes>().is_ok() || obj.cast::<PyByteArray>().is_ok() || obj.cast::<PyMemoryView>().is_ok() {
+    if obj.cast::<PyBytes>().is_ok()
+        || obj.cast::<PyByteArray>().is_ok()
+        || obj.cast::<PyMemoryView>().is_ok()
+    {
         return Ok(Value::Binary(bytes_arg(obj, "value")?));
     }
     if let Ok(d) = obj.cast::<PyDict>() {
@@ -57,20 +68,34 @@ fn to_value(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
         return Ok(Value::Map(pairs));
     }
     if let Ok(l) = obj.cast::<PyList>() {
-        return l.iter().map(|v| to_value(&v, depth + 1)).collect::<PyResult<_>>().map(Value::Array);
+        return l
+            .iter()
+            .map(|v| to_value(&v, depth + 1))
+            .collect::<PyResult<_>>()
+            .map(Value::Array);
     }
     if let Ok(t) = obj.cast::<PyTuple>() {
-        return t.iter().map(|v| to_value(&v, depth + 1)).collect::<PyResult<_>>().map(Value::Array);
+        return t
+            .iter()
+            .map(|v| to_value(&v, depth + 1))
+            .collect::<PyResult<_>>()
+            .map(Value::Array);
     }
     Err(PyTypeError::new_err(format!(
         "msgpack encode: cannot encode a {}",
-        obj.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "?".into())
+        obj.get_type()
+            .name()
+            .map(|n| n.to_string())
+            .unwrap_or_else(|_| "?".into())
     )))
 }
 
 fn from_value<'py>(py: Python<'py>, value: &Value, depth: usize) -> PyResult<Bound<'py, PyAny>> {
     if depth > MAX_DEPTH {
-        return Err(invalid(py, format!("msgpack decode: nested deeper than {MAX_DEPTH} levels")));
+        return Err(invalid(
+            py,
+            format!("msgpack decode: nested deeper than {MAX_DEPTH} levels"),
+        ));
     }
     Ok(match value {
         Value::Nil => py.None().into_bound(py),
@@ -103,28 +128,47 @@ fn from_value<'py>(py: Python<'py>, value: &Value, depth: usize) -> PyResult<Bou
             }
             dict.into_any()
         }
-        Value::Ext(kind, _) => return Err(invalid(py, format!("msgpack decode: extension type {kind} is not supported"))),
+        Value::Ext(kind, _) => {
+            return Err(invalid(
+                py,
+                format!("msgpack decode: extension type {kind} is not supported"),
+            ))
+        }
     })
 }
 
 /// Encodes a Python value (None, bool, int, float, str, bytes, list, tuple, dict) as msgpack;
 /// `str` becomes a msgpack string and `bytes` a msgpack `bin`.
 #[pyfunction]
-pub(crate) fn msgpack_encode<'py>(py: Python<'py>, value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
+pub(crate) fn msgpack_encode<'py>(
+    py: Python<'py>,
+    value: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyBytes>> {
     let value = to_value(value, 0)?;
     let mut out = Vec::new();
-    rmpv::encode::write_value(&mut out, &value).map_err(|e| invalid(py, format!("msgpack encode: {e}")))?;
+    rmpv::encode::write_value(&mut out, &value)
+        .map_err(|e| invalid(py, format!("msgpack encode: {e}")))?;
     Ok(PyBytes::new(py, &out))
 }
 
 /// Decodes one msgpack value; trailing bytes, truncation and extension types are `InvalidInput`.
 #[pyfunction]
-pub(crate) fn msgpack_decode<'py>(py: Python<'py>, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+pub(crate) fn msgpack_decode<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
     let bytes = bytes_arg(data, "data")?;
     let mut cursor = &bytes[..];
-    let value = rmpv::decode::read_value(&mut cursor).map_err(|e| invalid(py, format!("msgpack decode: {e}")))?;
+    let value = rmpv::decode::read_value(&mut cursor)
+        .map_err(|e| invalid(py, format!("msgpack decode: {e}")))?;
     if !cursor.is_empty() {
-        return Err(invalid(py, format!("msgpack decode: {} trailing bytes after the value", cursor.len())));
+        return Err(invalid(
+            py,
+            format!(
+                "msgpack decode: {} trailing bytes after the value",
+                cursor.len()
+            ),
+        ));
     }
     from_value(py, &value, 0)
 }
@@ -141,27 +185,56 @@ pub(crate) fn encode_http_request<'py>(
     header: Header,
     body: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let request = HttpRequest { method, path, query_string, header, body: bytes_arg(body, "body")? };
+    let request = HttpRequest {
+        method,
+        path,
+        query_string,
+        header,
+        body: bytes_arg(body, "body")?,
+    };
     Ok(PyBytes::new(py, &wasmhost::protocol::encode(&request)))
 }
 
 /// Decodes an `HttpServer.HandleRequest` argument into `(method, path, query_string, header, body)`.
 #[pyfunction]
-pub(crate) fn decode_http_request<'py>(py: Python<'py>, data: &Bound<'py, PyAny>) -> PyResult<(String, String, String, Header, Bound<'py, PyBytes>)> {
-    let r: HttpRequest = wasmhost::protocol::decode(&bytes_arg(data, "data")?).map_err(|e| invalid(py, e.to_string()))?;
-    Ok((r.method, r.path, r.query_string, r.header, PyBytes::new(py, &r.body)))
+pub(crate) fn decode_http_request<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+) -> PyResult<(String, String, String, Header, Bound<'py, PyBytes>)> {
+    let r: HttpRequest = wasmhost::protocol::decode(&bytes_arg(data, "data")?)
+        .map_err(|e| invalid(py, e.to_string()))?;
+    Ok((
+        r.method,
+        r.path,
+        r.query_string,
+        r.header,
+        PyBytes::new(py, &r.body),
+    ))
 }
 
 /// Encodes an actor's HTTP reply.
 #[pyfunction]
-pub(crate) fn encode_http_response<'py>(py: Python<'py>, status_code: u16, header: Header, body: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
-    let response = HttpResponse { status_code, header, body: bytes_arg(body, "body")? };
+pub(crate) fn encode_http_response<'py>(
+    py: Python<'py>,
+    status_code: u16,
+    header: Header,
+    body: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let response = HttpResponse {
+        status_code,
+        header,
+        body: bytes_arg(body, "body")?,
+    };
     Ok(PyBytes::new(py, &wasmhost::protocol::encode(&response)))
 }
 
 /// Decodes an actor's HTTP reply into `(status_code, header, body)`.
 #[pyfunction]
-pub(crate) fn decode_http_response<'py>(py: Python<'py>, data: &Bound<'py, PyAny>) -> PyResult<(u16, Header, Bound<'py, PyBytes>)> {
-    let r: HttpResponse = wasmhost::protocol::decode(&bytes_arg(data, "data")?).map_err(|e| invalid(py, e.to_string()))?;
+pub(crate) fn decode_http_response<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+) -> PyResult<(u16, Header, Bound<'py, PyBytes>)> {
+    let r: HttpResponse = wasmhost::protocol::decode(&bytes_arg(data, "data")?)
+        .map_err(|e| invalid(py, e.to_string()))?;
     Ok((r.status_code, r.header, PyBytes::new(py, &r.body)))
 }

@@ -22,13 +22,17 @@ impl Policy for PyPolicy {
         let callback = self.callback.clone();
         let request = request.clone();
         let blocking = tokio::task::spawn_blocking(move || {
-            with_python(|py| decide(py, &callback, &request))
-                .unwrap_or_else(|| PolicyDecision::Deny("the Python interpreter is shutting down".into()))
+            with_python(|py| decide(py, &callback, &request)).unwrap_or_else(|| {
+                PolicyDecision::Deny("the Python interpreter is shutting down".into())
+            })
         });
         match tokio::time::timeout(self.timeout, blocking).await {
             Ok(Ok(decision)) => decision,
             Ok(Err(join)) => PolicyDecision::Deny(format!("the Python policy failed: {join}")),
-            Err(_) => PolicyDecision::Deny(format!("the Python policy did not answer within {:?}", self.timeout)),
+            Err(_) => PolicyDecision::Deny(format!(
+                "the Python policy did not answer within {:?}",
+                self.timeout
+            )),
         }
     }
 }
@@ -40,7 +44,9 @@ fn decide(py: Python<'_>, callback: &Py<PyAny>, request: &PolicyRequest) -> Poli
         Ok(v) if v.is_none(py) => PolicyDecision::Permit,
         Ok(v) => match v.extract::<String>(py) {
             Ok(reason) => PolicyDecision::Deny(reason),
-            Err(_) => PolicyDecision::Deny("the Python policy returned neither None nor a reason string".into()),
+            Err(_) => PolicyDecision::Deny(
+                "the Python policy returned neither None nor a reason string".into(),
+            ),
         },
     }
 }
@@ -48,14 +54,25 @@ fn decide(py: Python<'_>, callback: &Py<PyAny>, request: &PolicyRequest) -> Poli
 fn request_dict<'py>(py: Python<'py>, request: &PolicyRequest) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     match request {
-        PolicyRequest::StartActor { public_key, issuer, image_ref, capabilities } => {
+        PolicyRequest::StartActor {
+            public_key,
+            issuer,
+            image_ref,
+            capabilities,
+        } => {
             d.set_item("kind", "start_actor")?;
             d.set_item("public_key", public_key)?;
             d.set_item("issuer", issuer)?;
             d.set_item("image_ref", image_ref)?;
             d.set_item("capabilities", capabilities.clone())?;
         }
-        PolicyRequest::StartProvider { public_key, issuer, image_ref, link_name, contract_id } => {
+        PolicyRequest::StartProvider {
+            public_key,
+            issuer,
+            image_ref,
+            link_name,
+            contract_id,
+        } => {
             d.set_item("kind", "start_provider")?;
             d.set_item("public_key", public_key)?;
             d.set_item("issuer", issuer)?;
@@ -63,7 +80,12 @@ fn request_dict<'py>(py: Python<'py>, request: &PolicyRequest) -> PyResult<Bound
             d.set_item("link_name", link_name)?;
             d.set_item("contract_id", contract_id)?;
         }
-        PolicyRequest::Invoke { source, source_contract_id, target, operation } => {
+        PolicyRequest::Invoke {
+            source,
+            source_contract_id,
+            target,
+            operation,
+        } => {
             d.set_item("kind", "invoke")?;
             d.set_item("source", source)?;
             d.set_item("source_contract_id", source_contract_id)?;

@@ -38,9 +38,14 @@ pub struct CallArgs {
 pub async fn run(client: &CtlClient, out: &Output, args: CallArgs) -> Result<(), String> {
     let invocation = build_invocation(&args)?;
     // The host's own invocation path: large payloads go through the object store both ways.
-    let response = wasmhost::lattice::invoke_over(client.nats(), client.lattice(), invocation, client.timeout())
-        .await
-        .map_err(|e| format!("the call to {} failed: {}", args.actor_id, e.message()))?;
+    let response = wasmhost::lattice::invoke_over(
+        client.nats(),
+        client.lattice(),
+        invocation,
+        client.timeout(),
+    )
+    .await
+    .map_err(|e| format!("the call to {} failed: {}", args.actor_id, e.message()))?;
     let msg = reply_payload(&args.actor_id, response)?;
     if args.raw {
         std::io::stdout()
@@ -67,11 +72,17 @@ fn build_invocation(args: &CallArgs) -> Result<Invocation, String> {
         .map_err(|e| format!("invalid cluster seed: {e}"))?;
     let payload = match &args.data_file {
         Some(path) => {
-            let bytes = std::fs::read(path).map_err(|e| format!("cannot read --data-file {}: {e}", path.display()))?;
+            let bytes = std::fs::read(path)
+                .map_err(|e| format!("cannot read --data-file {}: {e}", path.display()))?;
             if args.raw {
                 bytes
             } else {
-                let text = String::from_utf8(bytes).map_err(|_| format!("--data-file {} is not UTF-8 JSON (use --raw for bytes)", path.display()))?;
+                let text = String::from_utf8(bytes).map_err(|_| {
+                    format!(
+                        "--data-file {} is not UTF-8 JSON (use --raw for bytes)",
+                        path.display()
+                    )
+                })?;
                 encode_payload(&args.operation, Some(&text), false)?
             }
         }

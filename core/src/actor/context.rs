@@ -28,9 +28,19 @@ pub(crate) struct ActorContext {
 }
 
 impl ActorContext {
-    pub(crate) async fn host_call(&self, binding: &str, namespace: &str, operation: &str, payload: Bytes) -> Result<Vec<u8>, String> {
+    pub(crate) async fn host_call(
+        &self,
+        binding: &str,
+        namespace: &str,
+        operation: &str,
+        payload: Bytes,
+    ) -> Result<Vec<u8>, String> {
         match self.router.upgrade() {
-            Some(router) => router.route_host_call(self, binding, namespace, operation, payload).await,
+            Some(router) => {
+                router
+                    .route_host_call(self, binding, namespace, operation, payload)
+                    .await
+            }
             None => Err("the host is stopped".to_string()),
         }
     }

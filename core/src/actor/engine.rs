@@ -7,7 +7,10 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use parking_lot::Mutex;
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, InstancePre, Linker, Module, PoolingAllocationConfig};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, InstancePre, Linker, Module,
+    PoolingAllocationConfig,
+};
 
 use super::wapc::{self, InstanceState};
 use crate::{Error, Result};
@@ -49,10 +52,14 @@ impl ActorEngine {
             .linear_memory_keep_resident(64 << 10)
             .table_keep_resident(16 << 10);
         let mut config = Config::new();
-        config.epoch_interruption(true).allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-        let engine = Engine::new(&config).map_err(|e| Error::internal(format!("failed to create the wasm engine: {e:#}")))?;
+        config
+            .epoch_interruption(true)
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let engine = Engine::new(&config)
+            .map_err(|e| Error::internal(format!("failed to create the wasm engine: {e:#}")))?;
         let mut linker = Linker::new(&engine);
-        wapc::define_imports(&mut linker).map_err(|e| Error::internal(format!("failed to define waPC imports: {e:#}")))?;
+        wapc::define_imports(&mut linker)
+            .map_err(|e| Error::internal(format!("failed to define waPC imports: {e:#}")))?;
 
         let ticker_stop = Arc::new(AtomicBool::new(false));
         let ticker = {
@@ -68,7 +75,13 @@ impl ActorEngine {
                 })
                 .map_err(|e| Error::internal(format!("failed to start the epoch thread: {e}")))?
         };
-        Ok(ActorEngine { engine, linker, cache: Mutex::new(HashMap::new()), ticker_stop, ticker: Mutex::new(Some(ticker)) })
+        Ok(ActorEngine {
+            engine,
+            linker,
+            cache: Mutex::new(HashMap::new()),
+            ticker_stop,
+            ticker: Mutex::new(Some(ticker)),
+        })
     }
 
     pub(crate) fn engine(&self) -> &Engine {
@@ -88,11 +101,15 @@ impl ActorEngine {
             .map_err(|e| Error::internal(format!("compile task failed: {e}")))?
             .map_err(|e| Error::invalid(format!("invalid WebAssembly module: {e:#}")))?;
         check_exports(&module)?;
-        let pre = self
-            .linker
-            .instantiate_pre(&module)
-            .map_err(|e| Error::invalid(format!("module cannot be linked with the waPC host functions: {e:#}")))?;
-        let compiled = Arc::new(CompiledActor { pre, has_rpc_version: module.get_export("__wasmbus_rpc_version").is_some() });
+        let pre = self.linker.instantiate_pre(&module).map_err(|e| {
+            Error::invalid(format!(
+                "module cannot be linked with the waPC host functions: {e:#}"
+            ))
+        })?;
+        let compiled = Arc::new(CompiledActor {
+            pre,
+            has_rpc_version: module.get_export("__wasmbus_rpc_version").is_some(),
+        });
         let mut cache = self.cache.lock();
         if cache.len() >= IDLE_MODULES_KEPT {
             cache.retain(|_, m| Arc::strong_count(m) > 1);
@@ -121,14 +138,26 @@ fn check_exports(module: &Module) -> Result<()> {
         Some(ExternType::Func(f)) => {
             let params: Vec<ValType> = f.params().collect();
             let results: Vec<ValType> = f.results().collect();
-            if params.len() != 2 || !params.iter().all(|t| matches!(t, ValType::I32)) || results.len() != 1 || !matches!(results[0], ValType::I32) {
-                return Err(Error::invalid("`__guest_call` must have the type (i32, i32) -> i32"));
+            if params.len() != 2
+                || !params.iter().all(|t| matches!(t, ValType::I32))
+                || results.len() != 1
+                || !matches!(results[0], ValType::I32)
+            {
+                return Err(Error::invalid(
+                    "`__guest_call` must have the type (i32, i32) -> i32",
+                ));
             }
         }
-        _ => return Err(Error::invalid("module does not export the waPC function `__guest_call`: it is not an actor")),
+        _ => {
+            return Err(Error::invalid(
+                "module does not export the waPC function `__guest_call`: it is not an actor",
+            ))
+        }
     }
     if !matches!(module.get_export("memory"), Some(ExternType::Memory(_))) {
-        return Err(Error::invalid("module does not export its linear memory as `memory`"));
+        return Err(Error::invalid(
+            "module does not export its linear memory as `memory`",
+        ));
     }
     Ok(())
 }

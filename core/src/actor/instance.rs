@@ -44,38 +44,64 @@ impl ActorInstance {
         });
         store.data_mut().deadline = Instant::now() + timeout;
         store.set_epoch_deadline(1);
-        let instance = compiled.pre.instantiate_async(&mut store).await.map_err(|e| describe_failure(&store, e, "instantiation"))?;
+        let instance = compiled
+            .pre
+            .instantiate_async(&mut store)
+            .await
+            .map_err(|e| describe_failure(&store, e, "instantiation"))?;
         let guest_call = instance
             .get_typed_func::<(i32, i32), i32>(&mut store, "__guest_call")
             .map_err(|e| Error::invalid(format!("`__guest_call` has the wrong type: {e:#}")))?;
         for name in ["start", "wapc_init", "_start"] {
             if let Ok(f) = instance.get_typed_func::<(), ()>(&mut store, name) {
-                f.call_async(&mut store, ()).await.map_err(|e| describe_failure(&store, e, name))?;
+                f.call_async(&mut store, ())
+                    .await
+                    .map_err(|e| describe_failure(&store, e, name))?;
             }
         }
         let api_version = match compiled.has_rpc_version {
             true => match instance.get_typed_func::<(), i32>(&mut store, "__wasmbus_rpc_version") {
-                Ok(f) => f.call_async(&mut store, ()).await.map_err(|e| describe_failure(&store, e, "__wasmbus_rpc_version"))?,
+                Ok(f) => f
+                    .call_async(&mut store, ())
+                    .await
+                    .map_err(|e| describe_failure(&store, e, "__wasmbus_rpc_version"))?,
                 Err(_) => 0,
             },
             false => 0,
         };
-        Ok(ActorInstance { store, guest_call, api_version, poisoned: false })
+        Ok(ActorInstance {
+            store,
+            guest_call,
+            api_version,
+            poisoned: false,
+        })
     }
 
     /// Delivers one invocation through `__guest_call` and returns the guest's response.
     /// A guest error fails the call only; a trap or timeout also poisons the instance.
-    pub(crate) async fn invoke(&mut self, operation: &str, payload: Bytes, timeout: Duration) -> Result<Vec<u8>> {
+    pub(crate) async fn invoke(
+        &mut self,
+        operation: &str,
+        payload: Bytes,
+        timeout: Duration,
+    ) -> Result<Vec<u8>> {
         let (op_len, len) = (operation.len() as i32, payload.len() as i32);
         let state = self.store.data_mut();
         let mut op = std::mem::take(&mut state.call.operation);
         op.clear();
         op.extend_from_slice(operation.as_bytes());
-        state.call = CallState { operation: op, payload, ..CallState::default() };
+        state.call = CallState {
+            operation: op,
+            payload,
+            ..CallState::default()
+        };
         state.deadline = Instant::now() + timeout;
         state.timed_out = false;
         self.store.set_epoch_deadline(1);
-        let outcome = self.guest_call.call_async(&mut self.store, (op_len, len)).await;
+        let outcome = self
+            .guest_call
+            .call_async(&mut self.store, (op_len, len))
+            .await;
         let call = &mut self.store.data_mut().call;
         let (response, guest_error) = (call.guest_response.take(), call.guest_error.take());
         call.payload = Bytes::new();
@@ -97,11 +123,24 @@ impl ActorInstance {
 fn describe_failure(store: &Store<InstanceState>, e: wasmtime::Error, what: &str) -> Error {
     let state = store.data();
     if state.timed_out {
-        return Error::timeout(format!("actor {} did not finish `{what}` within its invocation timeout", state.ctx.public_key));
+        return Error::timeout(format!(
+            "actor {} did not finish `{what}` within its invocation timeout",
+            state.ctx.public_key
+        ));
     }
-    let memory_note = if state.limiter.exceeded { " (the actor hit its memory limit)" } else { "" };
+    let memory_note = if state.limiter.exceeded {
+        " (the actor hit its memory limit)"
+    } else {
+        ""
+    };
     match e.downcast_ref::<Trap>() {
-        Some(trap) => Error::runtime(format!("actor {} trapped in `{what}`: {trap}{memory_note}", state.ctx.public_key)),
-        None => Error::runtime(format!("actor {} failed in `{what}`: {e:#}{memory_note}", state.ctx.public_key)),
+        Some(trap) => Error::runtime(format!(
+            "actor {} trapped in `{what}`: {trap}{memory_note}",
+            state.ctx.public_key
+        )),
+        None => Error::runtime(format!(
+            "actor {} failed in `{what}`: {e:#}{memory_note}",
+            state.ctx.public_key
+        )),
     }
 }

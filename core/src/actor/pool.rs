@@ -40,7 +40,14 @@ pub(crate) struct InstanceFactory {
 
 impl InstanceFactory {
     pub(crate) async fn instantiate(&self) -> Result<ActorInstance> {
-        ActorInstance::new(&self.engine, &self.compiled, self.ctx.clone(), self.max_memory, self.start_timeout).await
+        ActorInstance::new(
+            &self.engine,
+            &self.compiled,
+            self.ctx.clone(),
+            self.max_memory,
+            self.start_timeout,
+        )
+        .await
     }
 }
 
@@ -75,7 +82,10 @@ impl InstancePool {
     }
 
     pub(crate) fn api_version(&self) -> i32 {
-        self.idle.lock().first().map_or(0, |s| s.instance.api_version)
+        self.idle
+            .lock()
+            .first()
+            .map_or(0, |s| s.instance.api_version)
     }
 
     pub(crate) fn factory(&self) -> Arc<InstanceFactory> {
@@ -83,19 +93,41 @@ impl InstancePool {
     }
 
     /// Runs one invocation on an idle instance, waiting at most `wait` for one to be free.
-    pub(crate) async fn invoke(self: &Arc<Self>, operation: &str, payload: Bytes, timeout: Duration, wait: Duration) -> Result<Vec<u8>> {
+    pub(crate) async fn invoke(
+        self: &Arc<Self>,
+        operation: &str,
+        payload: Bytes,
+        timeout: Duration,
+        wait: Duration,
+    ) -> Result<Vec<u8>> {
         // An idle instance is the common case: take it without arming a timer.
         let permit = match self.permits.try_acquire() {
             Ok(permit) => permit,
-            Err(tokio::sync::TryAcquireError::Closed) => return Err(Error::not_found("the actor was stopped")),
-            Err(tokio::sync::TryAcquireError::NoPermits) => match tokio::time::timeout(wait, self.permits.acquire()).await {
-                Ok(Ok(permit)) => permit,
-                Ok(Err(_)) => return Err(Error::not_found("the actor was stopped")),
-                Err(_) => return Err(Error::timeout("timed out waiting for a free actor instance")),
-            },
+            Err(tokio::sync::TryAcquireError::Closed) => {
+                return Err(Error::not_found("the actor was stopped"))
+            }
+            Err(tokio::sync::TryAcquireError::NoPermits) => {
+                match tokio::time::timeout(wait, self.permits.acquire()).await {
+                    Ok(Ok(permit)) => permit,
+                    Ok(Err(_)) => return Err(Error::not_found("the actor was stopped")),
+                    Err(_) => {
+                        return Err(Error::timeout(
+                            "timed out waiting for a free actor instance",
+                        ))
+                    }
+                }
+            }
         };
-        let slot = self.idle.lock().pop().ok_or_else(|| Error::internal("instance pool out of sync"))?;
-        let mut lease = Lease { pool: self, slot: Some(slot), permit: Some(permit) };
+        let slot = self
+            .idle
+            .lock()
+            .pop()
+            .ok_or_else(|| Error::internal("instance pool out of sync"))?;
+        let mut lease = Lease {
+            pool: self,
+            slot: Some(slot),
+            permit: Some(permit),
+        };
         let instance = &mut lease.slot.as_mut().expect("lease holds a slot").instance;
         let result = instance.invoke(operation, payload, timeout).await;
         if instance.poisoned {
@@ -113,12 +145,20 @@ impl InstancePool {
     }
 
     /// Adds `count` instances with `annotations`; all or nothing.
-    pub(crate) async fn add(&self, count: usize, annotations: &HashMap<String, String>) -> Result<Vec<InstanceInfo>> {
+    pub(crate) async fn add(
+        &self,
+        count: usize,
+        annotations: &HashMap<String, String>,
+    ) -> Result<Vec<InstanceInfo>> {
         let _guard = self.lifecycle.lock().await;
         self.add_locked(count, annotations).await
     }
 
-    async fn add_locked(&self, count: usize, annotations: &HashMap<String, String>) -> Result<Vec<InstanceInfo>> {
+    async fn add_locked(
+        &self,
+        count: usize,
+        annotations: &HashMap<String, String>,
+    ) -> Result<Vec<InstanceInfo>> {
         let factory = self.factory();
         let mut fresh = Vec::with_capacity(count);
         for _ in 0..count {
@@ -129,8 +169,14 @@ impl InstancePool {
             let mut idle = self.idle.lock();
             let mut infos = self.infos.lock();
             for instance in fresh {
-                let info = InstanceInfo { instance_id: uuid::Uuid::new_v4().to_string(), annotations: annotations.clone() };
-                idle.push(Slot { id: info.instance_id.clone(), instance });
+                let info = InstanceInfo {
+                    instance_id: uuid::Uuid::new_v4().to_string(),
+                    annotations: annotations.clone(),
+                };
+                idle.push(Slot {
+                    id: info.instance_id.clone(),
+                    instance,
+                });
                 infos.push(info.clone());
                 added.push(info);
             }
@@ -141,7 +187,12 @@ impl InstancePool {
 
     /// Stops up to `count` instances (0 = all) whose annotations include every pair of `filter`,
     /// after their running calls finish (bounded by `wait`). Returns the stopped instances.
-    pub(crate) async fn remove(&self, count: usize, filter: &HashMap<String, String>, wait: Duration) -> Result<Vec<InstanceInfo>> {
+    pub(crate) async fn remove(
+        &self,
+        count: usize,
+        filter: &HashMap<String, String>,
+        wait: Duration,
+    ) -> Result<Vec<InstanceInfo>> {
         let _guard = self.lifecycle.lock().await;
         let all = self.quiesce(wait).await?;
         let mut idle = self.idle.lock();
@@ -149,7 +200,9 @@ impl InstancePool {
         let limit = if count == 0 { usize::MAX } else { count };
         let mut removed = Vec::new();
         infos.retain(|info| {
-            let matches = filter.iter().all(|(k, v)| info.annotations.get(k) == Some(v));
+            let matches = filter
+                .iter()
+                .all(|(k, v)| info.annotations.get(k) == Some(v));
             if matches && removed.len() < limit {
                 removed.push(info.clone());
                 false
@@ -164,7 +217,11 @@ impl InstancePool {
     }
 
     /// Replaces every instance with one of `factory` (live update); keeps instance ids and annotations.
-    pub(crate) async fn replace_all(&self, factory: InstanceFactory, wait: Duration) -> Result<Vec<InstanceInfo>> {
+    pub(crate) async fn replace_all(
+        &self,
+        factory: InstanceFactory,
+        wait: Duration,
+    ) -> Result<Vec<InstanceInfo>> {
         let _guard = self.lifecycle.lock().await;
         let factory = Arc::new(factory);
         let count = self.len();
@@ -195,7 +252,9 @@ impl InstancePool {
         match tokio::time::timeout(wait, self.permits.acquire_many(n)).await {
             Ok(Ok(permit)) => Ok(permit),
             Ok(Err(_)) => Err(Error::not_found("the actor was stopped")),
-            Err(_) => Err(Error::timeout("timed out waiting for running invocations to finish")),
+            Err(_) => Err(Error::timeout(
+                "timed out waiting for running invocations to finish",
+            )),
         }
     }
 }
@@ -254,7 +313,9 @@ impl Drop for Lease<'_> {
             Ok(handle) => {
                 handle.spawn(replace);
             }
-            Err(_) => tracing::error!("an invocation was cancelled outside a runtime; its instance was not replaced"),
+            Err(_) => tracing::error!(
+                "an invocation was cancelled outside a runtime; its instance was not replaced"
+            ),
         }
     }
 }

@@ -33,7 +33,8 @@ pub trait LatticeTransport: Send + Sync + 'static {
 
     /// Sends `invocation` to its target elsewhere in the lattice (an actor on another host, or a
     /// provider) and waits up to `timeout` for the response.
-    async fn invoke(&self, invocation: Invocation, timeout: Duration) -> Result<InvocationResponse>;
+    async fn invoke(&self, invocation: Invocation, timeout: Duration)
+        -> Result<InvocationResponse>;
 
     /// Shares a new or replaced link definition with the lattice.
     async fn put_link(&self, link: &LinkDefinition) -> Result<()>;
@@ -57,11 +58,22 @@ pub trait LatticeTransport: Send + Sync + 'static {
 
     /// Asks a provider process for its health (LATTICE.md §4.4). `Ok` when it answered within
     /// `timeout`: any reply counts as healthy.
-    async fn provider_health(&self, public_key: &str, link_name: &str, timeout: Duration) -> Result<()>;
+    async fn provider_health(
+        &self,
+        public_key: &str,
+        link_name: &str,
+        timeout: Duration,
+    ) -> Result<()>;
 
     /// Asks the provider instance that `host_id` runs to shut down (LATTICE.md §4.5); `Ok` when it
     /// acknowledged within `timeout`.
-    async fn provider_shutdown(&self, public_key: &str, link_name: &str, host_id: &str, timeout: Duration) -> Result<()>;
+    async fn provider_shutdown(
+        &self,
+        public_key: &str,
+        link_name: &str,
+        host_id: &str,
+        timeout: Duration,
+    ) -> Result<()>;
 
     /// Every host's events: a subscription to `wasmbus.evt.{lattice}` that ends when the host stops.
     async fn subscribe_events(&self) -> Result<crate::EventStream>;
@@ -83,7 +95,13 @@ pub(crate) fn actor_claims_map(claims: &ActorClaims) -> HashMap<String, String> 
 /// then at least 15 s). For tools that talk to a lattice without running a host, such as
 /// `wasmhost ctl call`. The response's `error` is returned as is; transport failures (timeout,
 /// nobody serving the target) are errors.
-pub async fn invoke_over(client: &async_nats::Client, lattice: &str, invocation: Invocation, timeout: Duration) -> Result<InvocationResponse> {
-    let chunks = nats::chunking::ChunkStore::new(async_nats::jetstream::new(client.clone()), lattice);
+pub async fn invoke_over(
+    client: &async_nats::Client,
+    lattice: &str,
+    invocation: Invocation,
+    timeout: Duration,
+) -> Result<InvocationResponse> {
+    let chunks =
+        nats::chunking::ChunkStore::new(async_nats::jetstream::new(client.clone()), lattice);
     nats::rpc_client::invoke(client, &chunks, lattice, invocation, timeout).await
 }

@@ -23,7 +23,11 @@ pub(crate) fn default_dir() -> PathBuf {
     let base = std::env::var_os("XDG_CACHE_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").filter(|v| !v.is_empty()).map(|h| PathBuf::from(h).join(".cache")))
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|v| !v.is_empty())
+                .map(|h| PathBuf::from(h).join(".cache"))
+        })
         .unwrap_or_else(std::env::temp_dir);
     base.join("wasmhost").join("oci")
 }
@@ -70,7 +74,9 @@ impl BlobCache {
 
     /// Stores a blob under its digest (atomically), then evicts old blobs beyond the size bound.
     pub(crate) fn put(&self, digest: &str, data: &[u8]) -> std::io::Result<()> {
-        let path = self.blob_path(digest).ok_or_else(|| std::io::Error::other(format!("unsupported digest `{digest}`")))?;
+        let path = self
+            .blob_path(digest)
+            .ok_or_else(|| std::io::Error::other(format!("unsupported digest `{digest}`")))?;
         self.write_atomic(&path, data)?;
         self.evict(&path);
         Ok(())
@@ -98,8 +104,11 @@ impl BlobCache {
     fn blob_path(&self, digest: &str) -> Option<PathBuf> {
         let hex = digest.strip_prefix("sha256:")?;
         // Only a well-formed digest becomes a file name: nothing from a registry can escape the cache.
-        (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
-            .then(|| self.root.join("blobs").join("sha256").join(hex))
+        (hex.len() == 64
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
+        .then(|| self.root.join("blobs").join("sha256").join(hex))
     }
 
     fn ref_path(&self, reference: &str) -> PathBuf {
@@ -113,7 +122,11 @@ impl BlobCache {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        let tmp = tmp_dir.join(format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()));
+        let tmp = tmp_dir.join(format!(
+            "{}-{}",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        ));
         let written = std::fs::write(&tmp, data).and_then(|_| std::fs::rename(&tmp, path));
         if written.is_err() {
             let _ = std::fs::remove_file(&tmp);
@@ -122,11 +135,19 @@ impl BlobCache {
     }
 
     fn blobs(&self) -> Vec<(PathBuf, SystemTime, u64)> {
-        let Ok(dir) = std::fs::read_dir(self.root.join("blobs").join("sha256")) else { return Vec::new() };
+        let Ok(dir) = std::fs::read_dir(self.root.join("blobs").join("sha256")) else {
+            return Vec::new();
+        };
         dir.flatten()
             .filter_map(|e| {
                 let meta = e.metadata().ok()?;
-                meta.is_file().then(|| (e.path(), meta.modified().unwrap_or(SystemTime::UNIX_EPOCH), meta.len()))
+                meta.is_file().then(|| {
+                    (
+                        e.path(),
+                        meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+                        meta.len(),
+                    )
+                })
             })
             .collect()
     }
@@ -162,7 +183,10 @@ impl BlobCache {
 
 /// `sha256:{lowercase hex}`, the OCI digest form.
 pub(crate) fn sha256_digest(data: &[u8]) -> String {
-    format!("sha256:{}", data_encoding::HEXLOWER.encode(&Sha256::digest(data)))
+    format!(
+        "sha256:{}",
+        data_encoding::HEXLOWER.encode(&Sha256::digest(data))
+    )
 }
 
 #[cfg(test)]
@@ -171,7 +195,13 @@ mod tests {
     use std::time::Duration;
 
     fn temp_cache(max: u64) -> BlobCache {
-        BlobCache::new(std::env::temp_dir().join(format!("wasmhost-cache-test-{}", uuid::Uuid::new_v4().simple())), max)
+        BlobCache::new(
+            std::env::temp_dir().join(format!(
+                "wasmhost-cache-test-{}",
+                uuid::Uuid::new_v4().simple()
+            )),
+            max,
+        )
     }
 
     #[test]
@@ -190,7 +220,10 @@ mod tests {
         assert!(cache.get(&digest).is_none());
         assert!(!cache.root().join("blobs/sha256").join(hex).exists());
         // No temp files are left behind.
-        assert_eq!(std::fs::read_dir(cache.root().join("tmp")).unwrap().count(), 0);
+        assert_eq!(
+            std::fs::read_dir(cache.root().join("tmp")).unwrap().count(),
+            0
+        );
         std::fs::remove_dir_all(cache.root()).unwrap();
     }
 
@@ -213,7 +246,12 @@ mod tests {
         // Make blob 0 the most recently used by giving blob 1 an older mtime.
         let old = SystemTime::now() - Duration::from_secs(3600);
         let hex1 = digests[1].strip_prefix("sha256:").unwrap();
-        std::fs::File::options().append(true).open(cache.root().join("blobs/sha256").join(hex1)).unwrap().set_modified(old).unwrap();
+        std::fs::File::options()
+            .append(true)
+            .open(cache.root().join("blobs/sha256").join(hex1))
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
         cache.put(&digests[2], &blobs[2]).unwrap();
         assert!(cache.get(&digests[1]).is_none(), "oldest blob evicted");
         assert!(cache.get(&digests[0]).is_some());

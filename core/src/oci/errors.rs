@@ -22,7 +22,13 @@ pub(crate) struct Context<'a> {
 }
 
 pub(crate) fn describe(e: OciDistributionError, cx: &Context<'_>) -> RegistryFailure {
-    let Context { reference, registry, insecure, anonymous, push } = *cx;
+    let Context {
+        reference,
+        registry,
+        insecure,
+        anonymous,
+        push,
+    } = *cx;
     let denied = |detail: String| {
         let hint = if anonymous && push {
             "the registry requires credentials: give --user and --password"
@@ -31,10 +37,20 @@ pub(crate) fn describe(e: OciDistributionError, cx: &Context<'_>) -> RegistryFai
         } else {
             "check the user name and password given for this registry"
         };
-        Error::new(ErrorKind::Denied, format!("registry {registry} refused access to `{reference}` ({detail}); {hint}"))
+        Error::new(
+            ErrorKind::Denied,
+            format!("registry {registry} refused access to `{reference}` ({detail}); {hint}"),
+        )
     };
-    let not_found = || Error::not_found(format!("`{reference}` was not found in registry {registry} (404: no such repository, tag or digest)"));
-    let other = |kind: ErrorKind, detail: String| Error::new(kind, format!("fetching `{reference}` from registry {registry} failed: {detail}"));
+    let not_found = || {
+        Error::not_found(format!("`{reference}` was not found in registry {registry} (404: no such repository, tag or digest)"))
+    };
+    let other = |kind: ErrorKind, detail: String| {
+        Error::new(
+            kind,
+            format!("fetching `{reference}` from registry {registry} failed: {detail}"),
+        )
+    };
     let error = match e {
         OciDistributionError::RequestError(err) if err.is_connect() || err.is_timeout() => {
             let scheme = if insecure { "plain HTTP" } else { "HTTPS" };
@@ -51,27 +67,57 @@ pub(crate) fn describe(e: OciDistributionError, cx: &Context<'_>) -> RegistryFai
             };
         }
         OciDistributionError::UnauthorizedError { .. } => denied("401 Unauthorized".into()),
-        OciDistributionError::AuthenticationFailure(reason) => denied(format!("authentication failed: {}", reason.trim())),
+        OciDistributionError::AuthenticationFailure(reason) => {
+            denied(format!("authentication failed: {}", reason.trim()))
+        }
         OciDistributionError::ImageManifestNotFoundError(_) => not_found(),
         OciDistributionError::RegistryError { envelope, .. } => {
             let codes: Vec<&OciErrorCode> = envelope.errors.iter().map(|e| &e.code).collect();
-            let text = envelope.errors.iter().map(|e| format!("{:?}: {}", e.code, e.message)).collect::<Vec<_>>().join("; ");
-            if codes.iter().any(|c| matches!(c, OciErrorCode::ManifestUnknown | OciErrorCode::NameUnknown | OciErrorCode::BlobUnknown | OciErrorCode::NotFound)) {
+            let text = envelope
+                .errors
+                .iter()
+                .map(|e| format!("{:?}: {}", e.code, e.message))
+                .collect::<Vec<_>>()
+                .join("; ");
+            if codes.iter().any(|c| {
+                matches!(
+                    c,
+                    OciErrorCode::ManifestUnknown
+                        | OciErrorCode::NameUnknown
+                        | OciErrorCode::BlobUnknown
+                        | OciErrorCode::NotFound
+                )
+            }) {
                 not_found()
-            } else if codes.iter().any(|c| matches!(c, OciErrorCode::Unauthorized | OciErrorCode::Denied)) {
+            } else if codes
+                .iter()
+                .any(|c| matches!(c, OciErrorCode::Unauthorized | OciErrorCode::Denied))
+            {
                 denied(text)
             } else {
                 other(ErrorKind::Transport, text)
             }
         }
         OciDistributionError::ServerError { code: 404, .. } => not_found(),
-        OciDistributionError::ServerError { code: code @ (401 | 403), message, .. } => denied(format!("HTTP {code}{}", body_summary(&message))),
-        OciDistributionError::ServerError { code, message, .. } => other(ErrorKind::Transport, format!("HTTP {code}{}", body_summary(&message))),
-        OciDistributionError::DigestError(err) => other(ErrorKind::Transport, format!("digest mismatch: {err}")),
+        OciDistributionError::ServerError {
+            code: code @ (401 | 403),
+            message,
+            ..
+        } => denied(format!("HTTP {code}{}", body_summary(&message))),
+        OciDistributionError::ServerError { code, message, .. } => other(
+            ErrorKind::Transport,
+            format!("HTTP {code}{}", body_summary(&message)),
+        ),
+        OciDistributionError::DigestError(err) => {
+            other(ErrorKind::Transport, format!("digest mismatch: {err}"))
+        }
         OciDistributionError::RequestError(err) => other(ErrorKind::Transport, error_chain(&err)),
         err => other(ErrorKind::Transport, err.to_string()),
     };
-    RegistryFailure { error, unreachable: false }
+    RegistryFailure {
+        error,
+        unreachable: false,
+    }
 }
 
 /// `: message` of an OCI error body (`{"errors":[{"code","message"}]}`), or of a short plain body.
@@ -80,9 +126,18 @@ fn body_summary(body: &str) -> String {
     if let Ok(value) = serde_json::from_str::<serde_json::Value>(body) {
         let messages: Vec<String> = value["errors"]
             .as_array()
-            .map(|errors| errors.iter().filter_map(|e| e["message"].as_str().map(String::from)).collect())
+            .map(|errors| {
+                errors
+                    .iter()
+                    .filter_map(|e| e["message"].as_str().map(String::from))
+                    .collect()
+            })
             .unwrap_or_default();
-        return if messages.is_empty() { String::new() } else { format!(": {}", messages.join("; ")) };
+        return if messages.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", messages.join("; "))
+        };
     }
     match body.chars().count() {
         0 => String::new(),
@@ -111,22 +166,67 @@ mod tests {
     use super::*;
 
     fn cx(anonymous: bool) -> Context<'static> {
-        Context { reference: "r:1/echo:1", registry: "r:1", insecure: false, anonymous, push: false }
+        Context {
+            reference: "r:1/echo:1",
+            registry: "r:1",
+            insecure: false,
+            anonymous,
+            push: false,
+        }
     }
 
     #[test]
     fn statuses_map_to_kinds_with_hints() {
-        let server = |code: u16, message: &str| OciDistributionError::ServerError { code, url: "u".into(), message: message.into() };
-        let f = describe(server(401, r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#), &cx(true));
+        let server = |code: u16, message: &str| OciDistributionError::ServerError {
+            code,
+            url: "u".into(),
+            message: message.into(),
+        };
+        let f = describe(
+            server(
+                401,
+                r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#,
+            ),
+            &cx(true),
+        );
         assert_eq!(f.error.kind(), ErrorKind::Denied);
         assert!(!f.unreachable);
-        assert!(f.error.message().contains("(HTTP 401: authentication required); the registry requires credentials"), "{}", f.error);
+        assert!(
+            f.error
+                .message()
+                .contains("(HTTP 401: authentication required); the registry requires credentials"),
+            "{}",
+            f.error
+        );
         let f = describe(server(403, "no"), &cx(false));
-        assert!(f.error.message().contains("check the user name and password"), "{}", f.error);
-        assert_eq!(describe(server(404, ""), &cx(true)).error.kind(), ErrorKind::NotFound);
-        assert_eq!(describe(server(500, &"x".repeat(1000)), &cx(true)).error.kind(), ErrorKind::Transport);
-        assert!(describe(server(500, &"x".repeat(1000)), &cx(true)).error.message().len() < 400);
-        let f = describe(OciDistributionError::UnauthorizedError { url: "u".into() }, &cx(true));
+        assert!(
+            f.error
+                .message()
+                .contains("check the user name and password"),
+            "{}",
+            f.error
+        );
+        assert_eq!(
+            describe(server(404, ""), &cx(true)).error.kind(),
+            ErrorKind::NotFound
+        );
+        assert_eq!(
+            describe(server(500, &"x".repeat(1000)), &cx(true))
+                .error
+                .kind(),
+            ErrorKind::Transport
+        );
+        assert!(
+            describe(server(500, &"x".repeat(1000)), &cx(true))
+                .error
+                .message()
+                .len()
+                < 400
+        );
+        let f = describe(
+            OciDistributionError::UnauthorizedError { url: "u".into() },
+            &cx(true),
+        );
         assert_eq!(f.error.kind(), ErrorKind::Denied);
     }
 }

@@ -36,7 +36,8 @@ pub const WASM_MEDIA_TYPE: &str = "application/vnd.module.wasm.content.layer.v1+
 /// Generic OCI tar layer media type, also accepted for actors (as the OTP host did).
 pub const OCI_TAR_MEDIA_TYPE: &str = "application/vnd.oci.image.layer.v1.tar";
 /// Layer media type of a capability provider archive (`.par.gz`).
-pub const PROVIDER_ARCHIVE_MEDIA_TYPE: &str = "application/vnd.wasmcloud.provider.archive.layer.v1+par";
+pub const PROVIDER_ARCHIVE_MEDIA_TYPE: &str =
+    "application/vnd.wasmcloud.provider.archive.layer.v1+par";
 /// Config media type `wash push` writes for actors.
 pub const ACTOR_CONFIG_MEDIA_TYPE: &str = "application/vnd.wasmcloud.actor.archive.config";
 /// Config media type `wash push` writes for provider archives.
@@ -108,14 +109,25 @@ pub struct PushOptions {
 
 /// Publishes `data` (an actor module or a provider archive) at `reference` with the media types of
 /// `kind`; returns the manifest URL. Used by `wasmhost push`.
-pub async fn push(reference: &str, data: Vec<u8>, kind: ArtifactKind, options: &PushOptions) -> Result<String> {
+pub async fn push(
+    reference: &str,
+    data: Vec<u8>,
+    kind: ArtifactKind,
+    options: &PushOptions,
+) -> Result<String> {
     let parsed = self::reference::parse(reference)?;
     let auth = match (&options.username, &options.password) {
         (Some(u), Some(p)) => oci_client::secrets::RegistryAuth::Basic(u.clone(), p.clone()),
         (None, None) => oci_client::secrets::RegistryAuth::Anonymous,
-        _ => return Err(Error::invalid("give both a user name and a password, or neither")),
+        _ => {
+            return Err(Error::invalid(
+                "give both a user name and a password, or neither",
+            ))
+        }
     };
-    RegistryClient::new(parsed, reference, auth, options.insecure).push(data, kind).await
+    RegistryClient::new(parsed, reference, auth, options.insecure)
+        .push(data, kind)
+        .await
 }
 
 /// rustls is built without a default crypto provider (no aws-lc C build); use ring, once per process.
@@ -139,7 +151,10 @@ pub(crate) struct OciStore {
 
 impl OciStore {
     pub(crate) fn new(config: &HostConfig) -> Self {
-        let dir = config.oci_cache_dir.clone().unwrap_or_else(cache::default_dir);
+        let dir = config
+            .oci_cache_dir
+            .clone()
+            .unwrap_or_else(cache::default_dir);
         OciStore {
             allow_latest: config.oci_allow_latest,
             allowed_insecure: config.oci_allowed_insecure.clone(),
@@ -159,12 +174,20 @@ impl OciStore {
         let key = parsed.whole();
         if parsed.digest().is_some() {
             if let Some(bytes) = self.cached(&key, kind).await {
-                tracing::debug!(reference, "digest-pinned reference served from the OCI cache");
+                tracing::debug!(
+                    reference,
+                    "digest-pinned reference served from the OCI cache"
+                );
                 return Ok(bytes);
             }
         }
-        let insecure = self::reference::is_insecure_allowed(parsed.registry(), &self.allowed_insecure);
-        let auth = self.credentials.auth_for(parsed.registry(), reference, &EnvCredentials::from_process_env());
+        let insecure =
+            self::reference::is_insecure_allowed(parsed.registry(), &self.allowed_insecure);
+        let auth = self.credentials.auth_for(
+            parsed.registry(),
+            reference,
+            &EnvCredentials::from_process_env(),
+        );
         let client = RegistryClient::new(parsed, reference, auth, insecure);
         let (manifest_digest, layer) = match client.resolve(kind, self.max_artifact_bytes).await {
             Ok(resolved) => resolved,
@@ -179,15 +202,19 @@ impl OciStore {
             }
             Err(failure) => return Err(failure.error),
         };
-        let data = match self.blocking({
-            let digest = layer.digest.clone();
-            move |c| c.get(&digest)
-        })
-        .await
+        let data = match self
+            .blocking({
+                let digest = layer.digest.clone();
+                move |c| c.get(&digest)
+            })
+            .await
         {
             Some(data) => data,
             None => {
-                let data = client.download(&layer, self.max_artifact_bytes).await.map_err(|f| f.error)?;
+                let data = client
+                    .download(&layer, self.max_artifact_bytes)
+                    .await
+                    .map_err(|f| f.error)?;
                 let (digest, copy) = (layer.digest.clone(), data.clone());
                 if let Err(e) = self.blocking(move |c| c.put(&digest, &copy)).await {
                     tracing::warn!(reference, error = %e, "cannot write to the OCI cache");
@@ -195,7 +222,12 @@ impl OciStore {
                 data
             }
         };
-        let entry = RefEntry { reference: key, manifest_digest, layer_digest: layer.digest, media_type: layer.media_type };
+        let entry = RefEntry {
+            reference: key,
+            manifest_digest,
+            layer_digest: layer.digest,
+            media_type: layer.media_type,
+        };
         if let Err(e) = self.blocking(move |c| c.put_ref(&entry)).await {
             tracing::warn!(reference, error = %e, "cannot record the reference in the OCI cache");
         }
@@ -218,7 +250,10 @@ impl OciStore {
     }
 
     /// Runs blocking cache I/O off the async worker threads.
-    async fn blocking<T: Send + 'static>(&self, f: impl FnOnce(&BlobCache) -> T + Send + 'static) -> T {
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&BlobCache) -> T + Send + 'static,
+    ) -> T {
         let cache = self.cache.clone();
         match tokio::task::spawn_blocking(move || f(&cache)).await {
             Ok(value) => value,
@@ -238,10 +273,21 @@ impl Host {
     /// Fetches a provider archive by OCI reference (same rules, credentials and cache as actors)
     /// and verifies it: claims signature and every binary's signed SHA-256.
     pub async fn fetch_provider_archive(&self, reference: &str) -> Result<ProviderArchive> {
-        let bytes = self.inner.oci.fetch(reference, ArtifactKind::ProviderArchive).await?;
+        let bytes = self
+            .inner
+            .oci
+            .fetch(reference, ArtifactKind::ProviderArchive)
+            .await?;
         match tokio::task::spawn_blocking(move || ProviderArchive::parse(&bytes)).await {
-            Ok(result) => result.map_err(|e| Error::new(e.kind(), format!("provider archive `{reference}`: {}", e.message()))),
-            Err(e) => Err(Error::internal(format!("provider archive check failed: {e}"))),
+            Ok(result) => result.map_err(|e| {
+                Error::new(
+                    e.kind(),
+                    format!("provider archive `{reference}`: {}", e.message()),
+                )
+            }),
+            Err(e) => Err(Error::internal(format!(
+                "provider archive check failed: {e}"
+            ))),
         }
     }
 
@@ -262,8 +308,15 @@ impl Host {
 
     /// Records that `reference` resolved to `public_key` and publishes `refmap_set`.
     pub(crate) fn record_refmap(&self, reference: &str, public_key: &str) {
-        self.inner.oci.refmaps.write().insert(reference.to_string(), public_key.to_string());
-        self.inner.events.publish(wasmhost_protocol::events::REFMAP_SET, json!({"oci_url": reference, "public_key": public_key}));
+        self.inner
+            .oci
+            .refmaps
+            .write()
+            .insert(reference.to_string(), public_key.to_string());
+        self.inner.events.publish(
+            wasmhost_protocol::events::REFMAP_SET,
+            json!({"oci_url": reference, "public_key": public_key}),
+        );
     }
 }
 
@@ -273,10 +326,20 @@ mod tests {
 
     #[test]
     fn kinds_are_detected_from_bytes() {
-        assert_eq!(ArtifactKind::detect(b"\0asm\x01\0\0\0"), Some(ArtifactKind::Actor));
-        assert_eq!(ArtifactKind::detect(&[0x1f, 0x8b, 8, 0]), Some(ArtifactKind::ProviderArchive));
+        assert_eq!(
+            ArtifactKind::detect(b"\0asm\x01\0\0\0"),
+            Some(ArtifactKind::Actor)
+        );
+        assert_eq!(
+            ArtifactKind::detect(&[0x1f, 0x8b, 8, 0]),
+            Some(ArtifactKind::ProviderArchive)
+        );
         assert_eq!(ArtifactKind::detect(b"hello"), None);
-        assert!(ArtifactKind::Actor.accepted_media_types().contains(&OCI_TAR_MEDIA_TYPE));
-        assert!(!ArtifactKind::ProviderArchive.accepted_media_types().contains(&WASM_MEDIA_TYPE));
+        assert!(ArtifactKind::Actor
+            .accepted_media_types()
+            .contains(&OCI_TAR_MEDIA_TYPE));
+        assert!(!ArtifactKind::ProviderArchive
+            .accepted_media_types()
+            .contains(&WASM_MEDIA_TYPE));
     }
 }

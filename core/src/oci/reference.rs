@@ -10,9 +10,12 @@ pub(crate) fn parse(reference: &str) -> Result<Reference> {
     let text = reference.trim();
     let text = text.strip_prefix("oci://").unwrap_or(text);
     if text.starts_with("bindle://") {
-        return Err(Error::invalid(format!("`{reference}`: bindle references are not supported; use an OCI reference")));
+        return Err(Error::invalid(format!(
+            "`{reference}`: bindle references are not supported; use an OCI reference"
+        )));
     }
-    text.parse::<Reference>().map_err(|e| Error::invalid(format!("`{reference}` is not a valid OCI reference: {e}")))
+    text.parse::<Reference>()
+        .map_err(|e| Error::invalid(format!("`{reference}` is not a valid OCI reference: {e}")))
 }
 
 /// True when the reference floats on `latest`: tagged `latest`, or untagged, and not pinned by digest.
@@ -21,7 +24,11 @@ pub(crate) fn is_latest(reference: &Reference) -> bool {
 }
 
 /// Refuses floating `latest` references unless the host allows them (`WASMCLOUD_OCI_ALLOW_LATEST`).
-pub(crate) fn check_latest(reference: &Reference, original: &str, allow_latest: bool) -> Result<()> {
+pub(crate) fn check_latest(
+    reference: &Reference,
+    original: &str,
+    allow_latest: bool,
+) -> Result<()> {
     if is_latest(reference) && !allow_latest {
         return Err(Error::new(
             ErrorKind::Denied,
@@ -36,7 +43,9 @@ pub(crate) fn check_latest(reference: &Reference, original: &str, allow_latest: 
 
 /// Whether `registry` (`host[:port]`) may be reached over plain HTTP. Entries may carry a scheme.
 pub(crate) fn is_insecure_allowed(registry: &str, allowed_insecure: &[String]) -> bool {
-    allowed_insecure.iter().any(|entry| server_key(entry) == registry)
+    allowed_insecure
+        .iter()
+        .any(|entry| server_key(entry) == registry)
 }
 
 /// The server part of a registry name or reference, as `registries.put` keys are normalised:
@@ -73,7 +82,10 @@ mod tests {
     #[test]
     fn registry_of_a_reference() {
         let r = parse("127.0.0.1:5000/team/echo:0.1.0").unwrap();
-        assert_eq!((r.registry(), r.repository(), r.tag()), ("127.0.0.1:5000", "team/echo", Some("0.1.0")));
+        assert_eq!(
+            (r.registry(), r.repository(), r.tag()),
+            ("127.0.0.1:5000", "team/echo", Some("0.1.0"))
+        );
         assert!(parse("bindle://example.com/x@1").is_err());
         assert!(parse("UPPER/Case:1").is_err());
         assert!(parse("").is_err());
@@ -81,10 +93,16 @@ mod tests {
 
     #[test]
     fn insecure_list_and_server_keys() {
-        let list = vec!["localhost:5000".to_string(), "http://127.0.0.1:5001/".to_string()];
+        let list = vec![
+            "localhost:5000".to_string(),
+            "http://127.0.0.1:5001/".to_string(),
+        ];
         assert!(is_insecure_allowed("localhost:5000", &list));
         assert!(is_insecure_allowed("127.0.0.1:5001", &list));
         assert!(!is_insecure_allowed("127.0.0.1:5000", &list));
-        assert_eq!(server_key("https://wasmcloud.azurecr.io/echo"), "wasmcloud.azurecr.io");
+        assert_eq!(
+            server_key("https://wasmcloud.azurecr.io/echo"),
+            "wasmcloud.azurecr.io"
+        );
     }
 }

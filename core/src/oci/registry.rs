@@ -25,16 +25,32 @@ pub(crate) struct RegistryClient {
 }
 
 impl RegistryClient {
-    pub(crate) fn new(reference: Reference, original: &str, auth: RegistryAuth, insecure: bool) -> Self {
+    pub(crate) fn new(
+        reference: Reference,
+        original: &str,
+        auth: RegistryAuth,
+        insecure: bool,
+    ) -> Self {
         super::install_crypto_provider();
-        let protocol = if insecure { ClientProtocol::HttpsExcept(vec![reference.resolve_registry().to_string()]) } else { ClientProtocol::Https };
+        let protocol = if insecure {
+            ClientProtocol::HttpsExcept(vec![reference.resolve_registry().to_string()])
+        } else {
+            ClientProtocol::Https
+        };
         let config = ClientConfig {
             protocol,
             connect_timeout: Some(Duration::from_secs(10)),
             read_timeout: Some(Duration::from_secs(60)),
             ..Default::default()
         };
-        RegistryClient { client: Client::new(config), reference, original: original.to_string(), auth, insecure, pushing: false }
+        RegistryClient {
+            client: Client::new(config),
+            reference,
+            original: original.to_string(),
+            auth,
+            insecure,
+            pushing: false,
+        }
     }
 
     fn failure(&self, e: oci_client::errors::OciDistributionError) -> RegistryFailure {
@@ -51,14 +67,29 @@ impl RegistryClient {
     }
 
     fn plain(&self, error: Error) -> RegistryFailure {
-        RegistryFailure { error, unreachable: false }
+        RegistryFailure {
+            error,
+            unreachable: false,
+        }
     }
 
     /// Pulls the manifest and picks the one layer `kind` accepts; returns (manifest digest, layer).
-    pub(crate) async fn resolve(&self, kind: ArtifactKind, max_bytes: u64) -> Result<(String, OciDescriptor), RegistryFailure> {
-        let (manifest, digest) = self.client.pull_image_manifest(&self.reference, &self.auth).await.map_err(|e| self.failure(e))?;
+    pub(crate) async fn resolve(
+        &self,
+        kind: ArtifactKind,
+        max_bytes: u64,
+    ) -> Result<(String, OciDescriptor), RegistryFailure> {
+        let (manifest, digest) = self
+            .client
+            .pull_image_manifest(&self.reference, &self.auth)
+            .await
+            .map_err(|e| self.failure(e))?;
         let layer = select_layer(&manifest, kind).map_err(|msg| {
-            self.plain(Error::invalid(format!("`{}` is not {}: {msg}", self.original, kind.describe())))
+            self.plain(Error::invalid(format!(
+                "`{}` is not {}: {msg}",
+                self.original,
+                kind.describe()
+            )))
         })?;
         if layer.size < 0 || layer.size as u64 > max_bytes {
             return Err(self.plain(Error::invalid(format!(
@@ -70,8 +101,16 @@ impl RegistryClient {
     }
 
     /// Downloads `layer`, stopping as soon as it exceeds `max_bytes`, and checks its digest.
-    pub(crate) async fn download(&self, layer: &OciDescriptor, max_bytes: u64) -> Result<Vec<u8>, RegistryFailure> {
-        let mut stream = self.client.pull_blob_stream(&self.reference, layer).await.map_err(|e| self.failure(e))?;
+    pub(crate) async fn download(
+        &self,
+        layer: &OciDescriptor,
+        max_bytes: u64,
+    ) -> Result<Vec<u8>, RegistryFailure> {
+        let mut stream = self
+            .client
+            .pull_blob_stream(&self.reference, layer)
+            .await
+            .map_err(|e| self.failure(e))?;
         let mut data = Vec::with_capacity(layer.size.clamp(0, 64 << 20) as usize);
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|e| {
@@ -110,7 +149,13 @@ impl RegistryClient {
         let manifest = OciImageManifest::build(std::slice::from_ref(&layer), &config, None);
         let response = self
             .client
-            .push(&self.reference, &[layer], config, &self.auth, Some(manifest))
+            .push(
+                &self.reference,
+                &[layer],
+                config,
+                &self.auth,
+                Some(manifest),
+            )
             .await
             .map_err(|e| self.failure(e).error)?;
         Ok(response.manifest_url)
@@ -120,13 +165,27 @@ impl RegistryClient {
 /// The layer of `manifest` that holds an artifact of `kind`, or why there is none.
 fn select_layer(manifest: &OciImageManifest, kind: ArtifactKind) -> Result<OciDescriptor, String> {
     let accepted = kind.accepted_media_types();
-    let mut matching = manifest.layers.iter().filter(|l| accepted.contains(&l.media_type.as_str()));
+    let mut matching = manifest
+        .layers
+        .iter()
+        .filter(|l| accepted.contains(&l.media_type.as_str()));
     match (matching.next(), matching.next()) {
         (Some(layer), None) => Ok(layer.clone()),
-        (Some(_), Some(_)) => Err(format!("the manifest has several {} layers; expected exactly one", kind.describe())),
+        (Some(_), Some(_)) => Err(format!(
+            "the manifest has several {} layers; expected exactly one",
+            kind.describe()
+        )),
         (None, _) => {
-            let found: Vec<&str> = manifest.layers.iter().map(|l| l.media_type.as_str()).collect();
-            Err(format!("wrong media type: its layers are [{}], expected one of [{}]", found.join(", "), accepted.join(", ")))
+            let found: Vec<&str> = manifest
+                .layers
+                .iter()
+                .map(|l| l.media_type.as_str())
+                .collect();
+            Err(format!(
+                "wrong media type: its layers are [{}], expected one of [{}]",
+                found.join(", "),
+                accepted.join(", ")
+            ))
         }
     }
 }

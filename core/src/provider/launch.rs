@@ -12,31 +12,69 @@ use crate::{Error, ErrorKind, Result};
 /// Writes this machine's binary to `{cache}/{provider key}/{revision}/{contract}_{link name}` (the
 /// OTP host's layout, LATTICE.md §4.1) unless an identical file is already there, and returns its
 /// path. Writing runs on a blocking thread: binaries are megabytes.
-pub(crate) async fn extract_binary(inner: &HostInner, archive: &ProviderArchive, link_name: &str) -> Result<PathBuf> {
-    let revision = archive.claims().wascap.as_ref().and_then(|w| w.rev).unwrap_or(0);
-    let dir = cache_root(inner).join(archive.public_key()).join(revision.to_string());
-    let file = format!("{}_{}", sanitize(archive.contract_id()), sanitize(link_name));
+pub(crate) async fn extract_binary(
+    inner: &HostInner,
+    archive: &ProviderArchive,
+    link_name: &str,
+) -> Result<PathBuf> {
+    let revision = archive
+        .claims()
+        .wascap
+        .as_ref()
+        .and_then(|w| w.rev)
+        .unwrap_or(0);
+    let dir = cache_root(inner)
+        .join(archive.public_key())
+        .join(revision.to_string());
+    let file = format!(
+        "{}_{}",
+        sanitize(archive.contract_id()),
+        sanitize(link_name)
+    );
     let path = dir.join(file);
     let binary = archive.native_binary()?.to_vec();
     let target = path.clone();
-    tokio::task::spawn_blocking(move || crate::provider_archive::write_executable(&target, &binary))
-        .await
-        .map_err(|e| Error::new(ErrorKind::Internal, format!("binary extraction task failed: {e}")))??;
+    tokio::task::spawn_blocking(move || {
+        crate::provider_archive::write_executable(&target, &binary)
+    })
+    .await
+    .map_err(|e| {
+        Error::new(
+            ErrorKind::Internal,
+            format!("binary extraction task failed: {e}"),
+        )
+    })??;
     Ok(path)
 }
 
 fn cache_root(inner: &HostInner) -> PathBuf {
-    inner.config.provider_cache_dir.clone().unwrap_or_else(|| std::env::temp_dir().join("wasmcloudcache"))
+    inner
+        .config
+        .provider_cache_dir
+        .clone()
+        .unwrap_or_else(|| std::env::temp_dir().join("wasmcloudcache"))
 }
 
 /// Lowercase, non-alphanumerics to `_` (as the OTP host names cached binaries).
 fn sanitize(s: &str) -> String {
-    s.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect()
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 /// The HostData of LATTICE.md §4.1 for one process of `provider`: the links known for its key and
 /// link name now (a restarted process gets the current ones), and a fresh instance id.
-pub(crate) fn host_data(inner: &HostInner, provider: &RunningProvider, instance_id: &str) -> Result<HostData> {
+pub(crate) fn host_data(
+    inner: &HostInner,
+    provider: &RunningProvider,
+    instance_id: &str,
+) -> Result<HostData> {
     let nats = inner
         .config
         .nats
@@ -46,7 +84,9 @@ pub(crate) fn host_data(inner: &HostInner, provider: &RunningProvider, instance_
         .cluster_key
         .seed()
         .map_err(|e| Error::new(ErrorKind::Internal, format!("cluster key has no seed: {e}")))?;
-    let link_definitions = inner.links.for_provider(&provider.public_key, &provider.link_name);
+    let link_definitions = inner
+        .links
+        .for_provider(&provider.public_key, &provider.link_name);
     let mut data = HostData {
         host_id: inner.id.clone(),
         lattice_rpc_prefix: inner.config.lattice.clone(),

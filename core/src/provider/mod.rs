@@ -29,7 +29,8 @@ use crate::{Error, Result};
 use process::ProviderProcess;
 
 /// What the OTP host answers when the provider already runs here with that link name.
-pub(crate) const ALREADY_RUNNING: &str = "Provider with that link name is already running on this host";
+pub(crate) const ALREADY_RUNNING: &str =
+    "Provider with that link name is already running on this host";
 /// Largest provider archive read from a file, in bytes.
 const MAX_ARCHIVE_FILE: u64 = 512 << 20;
 
@@ -177,7 +178,10 @@ impl Drop for ProviderRegistry {
 
 impl ProviderRegistry {
     fn get(&self, public_key: &str, link_name: &str) -> Option<Arc<RunningProvider>> {
-        self.running.read().get(&(public_key.to_string(), link_name.to_string())).cloned()
+        self.running
+            .read()
+            .get(&(public_key.to_string(), link_name.to_string()))
+            .cloned()
     }
 
     /// Reserves the slot; fails when the provider already runs with that link name.
@@ -185,14 +189,19 @@ impl ProviderRegistry {
         let key = (provider.public_key.clone(), provider.link_name.clone());
         let mut running = self.running.write();
         if running.contains_key(&key) {
-            return Err(Error::invalid(format!("{ALREADY_RUNNING} ({} with link name {})", key.0, key.1)));
+            return Err(Error::invalid(format!(
+                "{ALREADY_RUNNING} ({} with link name {})",
+                key.0, key.1
+            )));
         }
         running.insert(key, provider);
         Ok(())
     }
 
     fn remove(&self, public_key: &str, link_name: &str) -> Option<Arc<RunningProvider>> {
-        self.running.write().remove(&(public_key.to_string(), link_name.to_string()))
+        self.running
+            .write()
+            .remove(&(public_key.to_string(), link_name.to_string()))
     }
 
     fn all(&self) -> Vec<Arc<RunningProvider>> {
@@ -217,12 +226,21 @@ impl Host {
         annotations: HashMap<String, String>,
     ) -> Result<ProviderInfo> {
         let image_ref = source.image_ref();
-        let result = self.start_provider_inner(source, &image_ref, link_name, config_json.unwrap_or_default(), annotations).await;
+        let result = self
+            .start_provider_inner(
+                source,
+                &image_ref,
+                link_name,
+                config_json.unwrap_or_default(),
+                annotations,
+            )
+            .await;
         if let Err(e) = &result {
             tracing::warn!(provider_ref = %image_ref, link_name, error = %e, "provider start failed");
-            self.inner
-                .events
-                .publish(PROVIDER_START_FAILED, json!({"provider_ref": image_ref, "link_name": link_name, "error": e.to_string()}));
+            self.inner.events.publish(
+                PROVIDER_START_FAILED,
+                json!({"provider_ref": image_ref, "link_name": link_name, "error": e.to_string()}),
+            );
         }
         result
     }
@@ -234,7 +252,11 @@ impl Host {
             .inner
             .providers
             .get(public_key, link_name)
-            .ok_or_else(|| Error::not_found(format!("provider {public_key} with link name {link_name} is not running on this host")))?;
+            .ok_or_else(|| {
+                Error::not_found(format!(
+                    "provider {public_key} with link name {link_name} is not running on this host"
+                ))
+            })?;
         provider.stop().await;
         self.inner.providers.remove(public_key, link_name);
         tracing::info!(provider = %public_key, link_name, "provider stopped");
@@ -243,7 +265,12 @@ impl Host {
 
     /// The providers running on this host.
     pub fn providers(&self) -> Vec<ProviderInfo> {
-        self.inner.providers.all().iter().map(|p| p.info()).collect()
+        self.inner
+            .providers
+            .all()
+            .iter()
+            .map(|p| p.info())
+            .collect()
     }
 
     /// A running provider by public key, or by the reference it was started from (how `lp` and
@@ -252,7 +279,10 @@ impl Host {
         // An OCI reference this host resolved before names its key (the lattice refmap).
         let resolved = self.refmaps().remove(reference);
         self.inner.providers.all().iter().any(|p| {
-            p.link_name == link_name && (p.public_key == reference || p.image_ref == reference || resolved.as_ref() == Some(&p.public_key))
+            p.link_name == link_name
+                && (p.public_key == reference
+                    || p.image_ref == reference
+                    || resolved.as_ref() == Some(&p.public_key))
         })
     }
 
@@ -311,7 +341,9 @@ impl Host {
     ) -> Result<ProviderInfo> {
         self.ensure_running()?;
         if link_name.is_empty() {
-            return Err(Error::invalid("a provider needs a link name (usually `default`)"));
+            return Err(Error::invalid(
+                "a provider needs a link name (usually `default`)",
+            ));
         }
         if self.transport().is_none() {
             return Err(Error::invalid(
@@ -360,7 +392,12 @@ impl Host {
         provider.set_running(instance_id, process.pid);
         tracing::info!(provider = %public_key, link_name, contract_id = %provider.contract_id, pid = process.pid, "provider started");
         provider.publish_started(&self.inner);
-        let task = tokio::spawn(supervisor::supervise(self.inner.weak_self.clone(), provider.clone(), process, stop_rx));
+        let task = tokio::spawn(supervisor::supervise(
+            self.inner.weak_self.clone(),
+            provider.clone(),
+            process,
+            stop_rx,
+        ));
         *provider.task.lock() = Some(task);
         if let Some(lattice) = self.transport() {
             if let Err(e) = lattice.put_claims(provider_claims_map(&provider)).await {
@@ -375,13 +412,23 @@ impl Host {
 
     async fn load_provider_archive(&self, source: ProviderSource) -> Result<ProviderArchive> {
         let bytes = match source {
-            ProviderSource::Reference(reference) => return self.fetch_provider_archive(&reference).await,
+            ProviderSource::Reference(reference) => {
+                return self.fetch_provider_archive(&reference).await
+            }
             ProviderSource::Bytes(bytes) => bytes,
             ProviderSource::File(path) => {
-                let unreadable = |e: std::io::Error| Error::not_found(format!("cannot read provider archive {}: {e}", path.display()));
+                let unreadable = |e: std::io::Error| {
+                    Error::not_found(format!(
+                        "cannot read provider archive {}: {e}",
+                        path.display()
+                    ))
+                };
                 let meta = tokio::fs::metadata(&path).await.map_err(unreadable)?;
                 if meta.len() > MAX_ARCHIVE_FILE {
-                    return Err(Error::invalid(format!("provider archive {} is larger than {MAX_ARCHIVE_FILE} bytes", path.display())));
+                    return Err(Error::invalid(format!(
+                        "provider archive {} is larger than {MAX_ARCHIVE_FILE} bytes",
+                        path.display()
+                    )));
                 }
                 tokio::fs::read(&path).await.map_err(unreadable)?.into()
             }
@@ -398,12 +445,18 @@ fn provider_claims_map(provider: &RunningProvider) -> HashMap<String, String> {
     [
         ("sub", provider.public_key.clone()),
         ("iss", provider.claims.iss.clone()),
-        ("name", meta.and_then(|m| m.name.clone()).unwrap_or_default()),
+        (
+            "name",
+            meta.and_then(|m| m.name.clone()).unwrap_or_default(),
+        ),
         ("call_alias", String::new()),
         ("caps", provider.contract_id.clone()),
         ("tags", String::new()),
         ("rev", provider.revision().to_string()),
-        ("version", meta.and_then(|m| m.ver.clone()).unwrap_or_default()),
+        (
+            "version",
+            meta.and_then(|m| m.ver.clone()).unwrap_or_default(),
+        ),
         ("contract_id", provider.contract_id.clone()),
     ]
     .into_iter()

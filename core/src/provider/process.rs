@@ -36,16 +36,23 @@ impl ProviderProcess {
     /// stderr lines are logged as `[{public_key}]: {line}`.
     pub(crate) async fn spawn(binary: &Path, host_data: &HostData) -> Result<ProviderProcess> {
         let mut command = Command::new(binary);
-        command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
+        command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
         for name in PROPAGATED_ENV {
             if let Ok(value) = std::env::var(name) {
                 command.env(name, value);
             }
         }
         isolate(&mut command);
-        let mut child = spawn_on_spawner_thread(command)
-            .await
-            .map_err(|e| Error::new(ErrorKind::Runtime, format!("cannot start provider binary {}: {e}", binary.display())))?;
+        let mut child = spawn_on_spawner_thread(command).await.map_err(|e| {
+            Error::new(
+                ErrorKind::Runtime,
+                format!("cannot start provider binary {}: {e}", binary.display()),
+            )
+        })?;
         let pid = child.id().unwrap_or_default();
         let public_key = host_data.provider_key.clone();
         if let Some(out) = child.stdout.take() {
@@ -56,12 +63,23 @@ impl ProviderProcess {
         }
         let mut stdin = child.stdin.take().expect("stdin was piped");
         let line = host_data.to_stdin_line();
-        if let Err(e) = stdin.write_all(line.as_bytes()).await.and(stdin.flush().await) {
+        if let Err(e) = stdin
+            .write_all(line.as_bytes())
+            .await
+            .and(stdin.flush().await)
+        {
             kill_group(pid);
             let _ = child.wait().await;
-            return Err(Error::new(ErrorKind::Runtime, format!("provider {public_key} did not take its host data on stdin: {e}")));
+            return Err(Error::new(
+                ErrorKind::Runtime,
+                format!("provider {public_key} did not take its host data on stdin: {e}"),
+            ));
         }
-        Ok(ProviderProcess { child, pid, _stdin: stdin })
+        Ok(ProviderProcess {
+            child,
+            pid,
+            _stdin: stdin,
+        })
     }
 }
 
@@ -132,9 +150,15 @@ async fn spawn_on_spawner_thread(command: Command) -> std::io::Result<Child> {
     });
     let (reply, answer) = oneshot::channel();
     spawner
-        .send(SpawnRequest { command, runtime: Handle::current(), reply })
+        .send(SpawnRequest {
+            command,
+            runtime: Handle::current(),
+            reply,
+        })
         .map_err(|_| std::io::Error::other("the provider spawner thread is gone"))?;
-    answer.await.map_err(|_| std::io::Error::other("the provider spawner thread is gone"))?
+    answer
+        .await
+        .map_err(|_| std::io::Error::other("the provider spawner thread is gone"))?
 }
 
 async fn log_lines(stream: impl tokio::io::AsyncRead + Unpin, public_key: String) {

@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use tokio::sync::oneshot;
-use wasmhost_protocol::events::{HEALTH_CHECK_FAILED, HEALTH_CHECK_PASSED, PROVIDER_START_FAILED, PROVIDER_STOPPED};
+use wasmhost_protocol::events::{
+    HEALTH_CHECK_FAILED, HEALTH_CHECK_PASSED, PROVIDER_START_FAILED, PROVIDER_STOPPED,
+};
 
 use super::process::{kill_group, ProviderProcess};
 use super::{launch, RunningProvider};
@@ -26,7 +28,12 @@ const STARTUP_PROBE: Duration = Duration::from_millis(250);
 const REAP_WAIT: Duration = Duration::from_secs(5);
 
 /// Runs until `stop` fires (graceful stop) or the host is gone.
-pub(crate) async fn supervise(host: Weak<HostInner>, provider: Arc<RunningProvider>, mut process: ProviderProcess, mut stop: oneshot::Receiver<()>) {
+pub(crate) async fn supervise(
+    host: Weak<HostInner>,
+    provider: Arc<RunningProvider>,
+    mut process: ProviderProcess,
+    mut stop: oneshot::Receiver<()>,
+) {
     let mut backoff = RESTART_MIN;
     loop {
         let started = Instant::now();
@@ -80,8 +87,16 @@ pub(crate) async fn supervise(host: Weak<HostInner>, provider: Arc<RunningProvid
 }
 
 /// A new process with the links known now. `None` when the host is gone or stopping.
-async fn respawn(host: &Weak<HostInner>, provider: &Arc<RunningProvider>) -> Result<Option<ProviderProcess>> {
-    let Some(inner) = host.upgrade().filter(|i| !i.stopped.load(std::sync::atomic::Ordering::Acquire)) else { return Ok(None) };
+async fn respawn(
+    host: &Weak<HostInner>,
+    provider: &Arc<RunningProvider>,
+) -> Result<Option<ProviderProcess>> {
+    let Some(inner) = host
+        .upgrade()
+        .filter(|i| !i.stopped.load(std::sync::atomic::Ordering::Acquire))
+    else {
+        return Ok(None);
+    };
     let instance_id = uuid::Uuid::new_v4().to_string();
     let data = launch::host_data(&inner, provider, &instance_id)?;
     let process = ProviderProcess::spawn(&provider.binary, &data).await?;
@@ -91,23 +106,43 @@ async fn respawn(host: &Weak<HostInner>, provider: &Arc<RunningProvider>) -> Res
 }
 
 /// Shutdown request for this host's instance, a grace period to exit, then SIGKILL to the group.
-async fn stop_gracefully(host: &Weak<HostInner>, provider: &RunningProvider, mut process: ProviderProcess) {
+async fn stop_gracefully(
+    host: &Weak<HostInner>,
+    provider: &RunningProvider,
+    mut process: ProviderProcess,
+) {
     let (transport, grace) = match host.upgrade() {
-        Some(inner) => (inner.lattice.read().clone(), inner.config.provider_shutdown_delay),
+        Some(inner) => (
+            inner.lattice.read().clone(),
+            inner.config.provider_shutdown_delay,
+        ),
         None => (None, Duration::ZERO),
     };
     let host_id = host.upgrade().map(|i| i.id.clone()).unwrap_or_default();
     if let Some(transport) = transport {
-        if let Err(e) = transport.provider_shutdown(&provider.public_key, &provider.link_name, &host_id, SHUTDOWN_REPLY_WAIT).await {
+        if let Err(e) = transport
+            .provider_shutdown(
+                &provider.public_key,
+                &provider.link_name,
+                &host_id,
+                SHUTDOWN_REPLY_WAIT,
+            )
+            .await
+        {
             tracing::info!(provider = %provider.public_key, error = %e, "provider did not acknowledge its shutdown request; killing it");
         }
     }
-    let exited = tokio::time::timeout(grace, process.child.wait()).await.is_ok();
+    let exited = tokio::time::timeout(grace, process.child.wait())
+        .await
+        .is_ok();
     kill_group(process.pid);
     if !exited {
         // Also the leader itself, in case it left its group.
         let _ = process.child.start_kill();
-        if tokio::time::timeout(REAP_WAIT, process.child.wait()).await.is_err() {
+        if tokio::time::timeout(REAP_WAIT, process.child.wait())
+            .await
+            .is_err()
+        {
             tracing::error!(provider = %provider.public_key, pid = process.pid, "provider process did not die after SIGKILL");
         }
     }
@@ -124,7 +159,14 @@ async fn stop_gracefully(host: &Weak<HostInner>, provider: &RunningProvider, mut
 /// pushes links fire-and-forget, and a link put while the process was still connecting would be
 /// lost. They are sent again then (providers ignore a duplicate put).
 async fn check_health(host: Weak<HostInner>, provider: Arc<RunningProvider>) {
-    let Some((startup, interval)) = host.upgrade().map(|i| (i.config.provider_health_check_delay, i.config.provider_health_check_interval)) else { return };
+    let Some((startup, interval)) = host.upgrade().map(|i| {
+        (
+            i.config.provider_health_check_delay,
+            i.config.provider_health_check_interval,
+        )
+    }) else {
+        return;
+    };
     let started = Instant::now();
     let mut answered = false;
     let mut reported_silence = false;
@@ -135,15 +177,28 @@ async fn check_health(host: Weak<HostInner>, provider: Arc<RunningProvider>) {
         let timeout = inner.config.rpc_timeout;
         drop(inner);
         let healthy = match &transport {
-            Some(transport) => transport.provider_health(&provider.public_key, &provider.link_name, timeout).await.is_ok(),
+            Some(transport) => transport
+                .provider_health(&provider.public_key, &provider.link_name, timeout)
+                .await
+                .is_ok(),
             None => false,
         };
         if provider.set_healthy(healthy) != healthy {
             let Some(inner) = host.upgrade() else { return };
-            let kind = if healthy { HEALTH_CHECK_PASSED } else { HEALTH_CHECK_FAILED };
-            inner.events.publish(kind, json!({"public_key": provider.public_key, "link_name": provider.link_name}));
+            let kind = if healthy {
+                HEALTH_CHECK_PASSED
+            } else {
+                HEALTH_CHECK_FAILED
+            };
+            inner.events.publish(
+                kind,
+                json!({"public_key": provider.public_key, "link_name": provider.link_name}),
+            );
             if let (true, Some(transport)) = (healthy, &transport) {
-                for link in inner.links.for_provider(&provider.public_key, &provider.link_name) {
+                for link in inner
+                    .links
+                    .for_provider(&provider.public_key, &provider.link_name)
+                {
                     transport.deliver_link(&link).await;
                 }
             }
@@ -156,7 +211,10 @@ async fn check_health(host: Weak<HostInner>, provider: Arc<RunningProvider>) {
             reported_silence = true;
             tracing::warn!(provider = %provider.public_key, link_name = %provider.link_name, "provider has not answered a health check since it started");
             if let Some(inner) = host.upgrade() {
-                inner.events.publish(HEALTH_CHECK_FAILED, json!({"public_key": provider.public_key, "link_name": provider.link_name}));
+                inner.events.publish(
+                    HEALTH_CHECK_FAILED,
+                    json!({"public_key": provider.public_key, "link_name": provider.link_name}),
+                );
             }
         }
         tokio::time::sleep(if probing { STARTUP_PROBE } else { interval }).await;

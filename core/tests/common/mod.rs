@@ -10,18 +10,27 @@ use wasmhost::protocol::claims::{sign_actor, ActorSigning};
 use wasmhost::{EventStream, Host, HostConfig};
 
 pub fn repo_path(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(rel)
 }
 
 pub fn vector(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors").join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/vectors")
+        .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read vector {}: {e}", path.display()))
 }
 
 /// A committed example actor (signed) from examples/actors.
 pub fn example_actor(name: &str) -> Vec<u8> {
     let path = repo_path(&format!("examples/actors/{name}.wasm"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}; run examples/actors/build.sh", path.display()))
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "cannot read {}: {e}; run examples/actors/build.sh",
+            path.display()
+        )
+    })
 }
 
 /// A .wat fixture from examples/actors/fixtures, compiled.
@@ -36,7 +45,9 @@ pub struct Signer {
 
 impl Signer {
     pub fn new() -> Self {
-        Signer { account: KeyPair::new_account() }
+        Signer {
+            account: KeyPair::new_account(),
+        }
     }
 
     /// Signs `module` as a fresh actor with `caps`; returns (signed module, actor key pair).
@@ -46,7 +57,14 @@ impl Signer {
         (signed, subject)
     }
 
-    pub fn sign_as(&self, module: &[u8], subject: &KeyPair, caps: &[&str], rev: i32, alias: Option<&str>) -> Vec<u8> {
+    pub fn sign_as(
+        &self,
+        module: &[u8],
+        subject: &KeyPair,
+        caps: &[&str],
+        rev: i32,
+        alias: Option<&str>,
+    ) -> Vec<u8> {
         let signing = ActorSigning {
             name: Some("test".into()),
             caps: caps.iter().map(|c| c.to_string()).collect(),
@@ -60,7 +78,9 @@ impl Signer {
 }
 
 pub async fn host() -> Host {
-    Host::start(HostConfig::default()).await.expect("host starts")
+    Host::start(HostConfig::default())
+        .await
+        .expect("host starts")
 }
 
 pub async fn host_with(config: HostConfig) -> Host {
@@ -75,7 +95,10 @@ pub fn none() -> HashMap<String, String> {
 pub async fn drain(events: &mut EventStream, wait: Duration) -> Vec<(String, serde_json::Value)> {
     let mut out = Vec::new();
     while let Ok(Some(event)) = tokio::time::timeout(wait, events.next()).await {
-        let suffix = event.event_type.trim_start_matches("com.wasmcloud.lattice.").to_string();
+        let suffix = event
+            .event_type
+            .trim_start_matches("com.wasmcloud.lattice.")
+            .to_string();
         out.push((suffix, event.data.clone()));
     }
     out

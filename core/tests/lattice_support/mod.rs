@@ -32,7 +32,8 @@ pub struct NatsServer {
 impl NatsServer {
     pub fn start() -> NatsServer {
         let port = free_port();
-        let store = std::env::temp_dir().join(format!("wasmhost-nats-{}-{port}", std::process::id()));
+        let store =
+            std::env::temp_dir().join(format!("wasmhost-nats-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&store).expect("store dir");
         Self::launch(port, None)
     }
@@ -45,15 +46,22 @@ impl NatsServer {
     /// A server that also reads `config` (nats-server config syntax, e.g. an `authorization` block).
     pub fn start_with_config(config: &str) -> NatsServer {
         let port = free_port();
-        let path = std::env::temp_dir().join(format!("wasmhost-nats-{}-{port}.conf", std::process::id()));
+        let path =
+            std::env::temp_dir().join(format!("wasmhost-nats-{}-{port}.conf", std::process::id()));
         std::fs::write(&path, config).expect("config file");
         Self::launch(port, Some(path))
     }
 
     fn launch(port: u16, config: Option<PathBuf>) -> NatsServer {
-        let store = std::env::temp_dir().join(format!("wasmhost-nats-{}-{port}", std::process::id()));
+        let store =
+            std::env::temp_dir().join(format!("wasmhost-nats-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&store).expect("store dir");
-        let mut server = NatsServer { child: None, port, store, config };
+        let mut server = NatsServer {
+            child: None,
+            port,
+            store,
+            config,
+        };
         server.spawn();
         server
     }
@@ -64,7 +72,14 @@ impl NatsServer {
             command.arg("-c").arg(config);
         }
         let child = command
-            .args(["-js", "-a", "127.0.0.1", "-p", &self.port.to_string(), "-sd"])
+            .args([
+                "-js",
+                "-a",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-sd",
+            ])
             .arg(&self.store)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -104,13 +119,20 @@ impl Drop for NatsServer {
 }
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn wait_for_port(port: u16) {
     let deadline = Instant::now() + Duration::from_secs(15);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "nats-server did not open port {port}");
+        assert!(
+            Instant::now() < deadline,
+            "nats-server did not open port {port}"
+        );
         std::thread::sleep(Duration::from_millis(25));
     }
 }
@@ -127,12 +149,20 @@ fn rand_suffix() -> String {
 
 /// Config of a host in `lattice` at `url`, signing with `cluster` and trusting it.
 pub fn lattice_config(url: &str, lattice: &str, cluster: &KeyPair) -> HostConfig {
-    let mut config = HostConfig::default().with_lattice(lattice).with_nats_url(url).unwrap();
+    let mut config = HostConfig::default()
+        .with_lattice(lattice)
+        .with_nats_url(url)
+        .unwrap();
     config.cluster_seed = Some(cluster.seed().unwrap());
     config
 }
 
-pub async fn start_host(url: &str, lattice: &str, cluster: &KeyPair, labels: &[(&str, &str)]) -> Host {
+pub async fn start_host(
+    url: &str,
+    lattice: &str,
+    cluster: &KeyPair,
+    labels: &[(&str, &str)],
+) -> Host {
     let mut config = lattice_config(url, lattice, cluster);
     for (k, v) in labels {
         config = config.with_label(*k, *v);
@@ -146,26 +176,42 @@ pub async fn client(url: &str) -> async_nats::Client {
 }
 
 /// Request/reply with a 5 s timeout; panics on timeout.
-pub async fn request(client: &async_nats::Client, subject: String, body: impl Into<Vec<u8>>) -> Vec<u8> {
+pub async fn request(
+    client: &async_nats::Client,
+    subject: String,
+    body: impl Into<Vec<u8>>,
+) -> Vec<u8> {
     let body: Vec<u8> = body.into();
-    let reply = tokio::time::timeout(Duration::from_secs(5), client.request(subject.clone(), body.into()))
-        .await
-        .unwrap_or_else(|_| panic!("no reply on {subject}"))
-        .unwrap_or_else(|e| panic!("request on {subject} failed: {e}"));
+    let reply = tokio::time::timeout(
+        Duration::from_secs(5),
+        client.request(subject.clone(), body.into()),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("no reply on {subject}"))
+    .unwrap_or_else(|e| panic!("request on {subject} failed: {e}"));
     reply.payload.to_vec()
 }
 
 pub fn ack(bytes: &[u8]) -> CtlOperationAck {
-    serde_json::from_slice(bytes).unwrap_or_else(|e| panic!("not an ack: {e}: {}", String::from_utf8_lossy(bytes)))
+    serde_json::from_slice(bytes)
+        .unwrap_or_else(|e| panic!("not an ack: {e}: {}", String::from_utf8_lossy(bytes)))
 }
 
 /// Publishes with a fresh inbox and collects every reply for `wait` (scatter/gather).
-pub async fn gather(client: &async_nats::Client, subject: String, body: impl Into<Vec<u8>>, wait: Duration) -> Vec<Vec<u8>> {
+pub async fn gather(
+    client: &async_nats::Client,
+    subject: String,
+    body: impl Into<Vec<u8>>,
+    wait: Duration,
+) -> Vec<Vec<u8>> {
     use futures::StreamExt;
     let inbox = client.new_inbox();
     let mut sub = client.subscribe(inbox.clone()).await.unwrap();
     let body: Vec<u8> = body.into();
-    client.publish_with_reply(subject, inbox, body.into()).await.unwrap();
+    client
+        .publish_with_reply(subject, inbox, body.into())
+        .await
+        .unwrap();
     client.flush().await.unwrap();
     let mut replies = Vec::new();
     let deadline = tokio::time::Instant::now() + wait;

@@ -24,7 +24,10 @@ pub struct ScriptProvider {
 impl ScriptProvider {
     /// `body` runs after the HostData line was saved; `$D` is the provider's directory.
     pub fn new(name: &str, body: &str) -> ScriptProvider {
-        let dir = std::env::temp_dir().join(format!("wasmhost-prov-{name}-{}", KeyPair::new_user().public_key()[1..9].to_lowercase()));
+        let dir = std::env::temp_dir().join(format!(
+            "wasmhost-prov-{name}-{}",
+            KeyPair::new_user().public_key()[1..9].to_lowercase()
+        ));
         std::fs::create_dir_all(&dir).unwrap();
         let script = format!(
             "#!/bin/sh\nD={dir}\nread line\nprintf '%s\\n' \"$line\" > $D/hostdata.$$\necho $$ >> $D/pids\necho \"script provider $$ up\" >&2\n{body}\n",
@@ -42,7 +45,11 @@ impl ScriptProvider {
         let bytes = create_archive(&spec, &KeyPair::new_account(), &subject).unwrap();
         let archive = dir.join(format!("{name}.par.gz"));
         std::fs::write(&archive, bytes).unwrap();
-        ScriptProvider { dir, archive, public_key: subject.public_key() }
+        ScriptProvider {
+            dir,
+            archive,
+            public_key: subject.public_key(),
+        }
     }
 
     pub fn source(&self) -> ProviderSource {
@@ -50,7 +57,11 @@ impl ScriptProvider {
     }
 
     pub fn pids(&self) -> Vec<u32> {
-        std::fs::read_to_string(self.dir.join("pids")).unwrap_or_default().lines().filter_map(|l| l.parse().ok()).collect()
+        std::fs::read_to_string(self.dir.join("pids"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.parse().ok())
+            .collect()
     }
 
     pub fn host_data(&self, pid: u32) -> HostData {
@@ -60,7 +71,11 @@ impl ScriptProvider {
 
     /// Pids of the `sleep` children the script started.
     pub fn children(&self) -> Vec<u32> {
-        std::fs::read_to_string(self.dir.join("children")).unwrap_or_default().lines().filter_map(|l| l.parse().ok()).collect()
+        std::fs::read_to_string(self.dir.join("children"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.parse().ok())
+            .collect()
     }
 }
 
@@ -75,6 +90,12 @@ pub const RUN_FOREVER: &str = "sleep 600 &\necho $! >> $D/children\nwait";
 
 pub fn alive(pid: u32) -> bool {
     // A zombie has exited; only its parent has not looked yet.
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| !stat.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'))
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        !stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z')
+    })
 }
-

@@ -16,7 +16,8 @@ pub struct TempDir(pub PathBuf);
 
 impl TempDir {
     pub fn new(tag: &str) -> TempDir {
-        let path = std::env::temp_dir().join(format!("wasmhost-{tag}-{}", uuid::Uuid::new_v4().simple()));
+        let path =
+            std::env::temp_dir().join(format!("wasmhost-{tag}-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&path).expect("create temp dir");
         TempDir(path)
     }
@@ -50,7 +51,10 @@ impl Registry {
     }
 
     fn launch(auth: Option<(&str, &str)>) -> Registry {
-        assert!(Path::new(BINARY).exists(), "{BINARY} is missing: install Debian's docker-registry (scripts/setup.sh does)");
+        assert!(
+            Path::new(BINARY).exists(),
+            "{BINARY} is missing: install Debian's docker-registry (scripts/setup.sh does)"
+        );
         let dir = TempDir::new("registry");
         let port = free_port();
         let addr = format!("127.0.0.1:{port}");
@@ -59,10 +63,20 @@ impl Registry {
             dir.path().join("data").display()
         );
         if let Some((user, password)) = auth {
-            let out = Command::new("htpasswd").args(["-Bbn", user, password]).output().expect("run htpasswd (apache2-utils)");
-            assert!(out.status.success(), "htpasswd failed: {}", String::from_utf8_lossy(&out.stderr));
+            let out = Command::new("htpasswd")
+                .args(["-Bbn", user, password])
+                .output()
+                .expect("run htpasswd (apache2-utils)");
+            assert!(
+                out.status.success(),
+                "htpasswd failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             std::fs::write(dir.path().join("htpasswd"), &out.stdout).unwrap();
-            config.push_str(&format!("auth:\n  htpasswd:\n    realm: wasmhost-tests\n    path: {}\n", dir.path().join("htpasswd").display()));
+            config.push_str(&format!(
+                "auth:\n  htpasswd:\n    realm: wasmhost-tests\n    path: {}\n",
+                dir.path().join("htpasswd").display()
+            ));
         }
         let config_path = dir.path().join("config.yml");
         std::fs::write(&config_path, config).unwrap();
@@ -76,7 +90,11 @@ impl Registry {
             .stderr(log)
             .spawn()
             .expect("start docker-registry");
-        let mut registry = Registry { child: Some(child), dir, addr };
+        let mut registry = Registry {
+            child: Some(child),
+            dir,
+            addr,
+        };
         registry.wait_ready();
         registry
     }
@@ -96,7 +114,12 @@ impl Registry {
 
     /// Where the registry keeps the bytes of blob `sha256:{hex}` (distribution's filesystem layout).
     pub fn blob_data_path(&self, hex: &str) -> PathBuf {
-        self.dir.path().join("data/docker/registry/v2/blobs/sha256").join(&hex[..2]).join(hex).join("data")
+        self.dir
+            .path()
+            .join("data/docker/registry/v2/blobs/sha256")
+            .join(&hex[..2])
+            .join(hex)
+            .join("data")
     }
 
     pub fn log(&self) -> String {
@@ -115,7 +138,12 @@ impl Registry {
             if let Some(Ok(Some(exit))) = self.child.as_mut().map(|c| c.try_wait()) {
                 panic!("docker-registry exited early ({exit}): {}", self.log());
             }
-            assert!(Instant::now() < deadline, "docker-registry did not answer on {} in 30 s: {}", self.addr, self.log());
+            assert!(
+                Instant::now() < deadline,
+                "docker-registry did not answer on {} in 30 s: {}",
+                self.addr,
+                self.log()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -129,7 +157,11 @@ impl Drop for Registry {
 
 /// A loopback port nobody listens on right now.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// The HTTP status of `GET path` on `addr`, or None if nothing answers.

@@ -25,7 +25,11 @@ pub(crate) struct ChunkStore {
 
 impl ChunkStore {
     pub(crate) fn new(js: jetstream::Context, lattice: &str) -> Self {
-        ChunkStore { js, bucket: lattice.to_string(), store: OnceCell::new() }
+        ChunkStore {
+            js,
+            bucket: lattice.to_string(),
+            store: OnceCell::new(),
+        }
     }
 
     async fn store(&self) -> Result<&ObjectStore> {
@@ -34,15 +38,19 @@ impl ChunkStore {
                 if let Ok(store) = self.js.get_object_store(&self.bucket).await {
                     return Ok(store);
                 }
-                let config = jetstream::object_store::Config { bucket: self.bucket.clone(), ..Default::default() };
+                let config = jetstream::object_store::Config {
+                    bucket: self.bucket.clone(),
+                    ..Default::default()
+                };
                 match self.js.create_object_store(config).await {
                     Ok(store) => Ok(store),
                     // Another host created it between our two requests.
-                    Err(create) => self
-                        .js
-                        .get_object_store(&self.bucket)
-                        .await
-                        .map_err(|_| transport_error(format!("cannot open object store `{}`: {create}", self.bucket))),
+                    Err(create) => self.js.get_object_store(&self.bucket).await.map_err(|_| {
+                        transport_error(format!(
+                            "cannot open object store `{}`: {create}",
+                            self.bucket
+                        ))
+                    }),
                 }
             })
             .await

@@ -6,8 +6,8 @@ use std::time::Duration;
 use async_nats::{Client, ConnectOptions, Event};
 use nkeys::KeyPair;
 
-use crate::config::NatsConnection;
 use super::transport_error;
+use crate::config::NatsConnection;
 use crate::{Error, Result};
 
 /// Longest pause between reconnect attempts (the OTP host's fixed delay).
@@ -40,7 +40,9 @@ pub(crate) async fn connect(settings: &NatsConnection, name: &str) -> Result<Cli
                 async move {
                     match event {
                         Event::Connected => tracing::info!(%url, "connected to NATS"),
-                        Event::Disconnected => tracing::warn!(%url, "disconnected from NATS; reconnecting"),
+                        Event::Disconnected => {
+                            tracing::warn!(%url, "disconnected from NATS; reconnecting")
+                        }
                         other => tracing::debug!(%url, event = %other, "NATS connection event"),
                     }
                 }
@@ -49,7 +51,10 @@ pub(crate) async fn connect(settings: &NatsConnection, name: &str) -> Result<Cli
     let seed = settings.seed.trim();
     let jwt = settings.jwt.trim();
     if !seed.is_empty() && !jwt.is_empty() {
-        let key = std::sync::Arc::new(KeyPair::from_seed(seed).map_err(|e| Error::invalid(format!("invalid NATS seed: {e}")))?);
+        let key = std::sync::Arc::new(
+            KeyPair::from_seed(seed)
+                .map_err(|e| Error::invalid(format!("invalid NATS seed: {e}")))?,
+        );
         options = options.jwt(jwt.to_string(), move |nonce| {
             let key = key.clone();
             async move { key.sign(&nonce).map_err(async_nats::AuthError::new) }

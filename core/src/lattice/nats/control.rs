@@ -10,9 +10,10 @@ use async_nats::{Client, Message};
 use futures::stream::{self, StreamExt};
 use tokio::task::JoinHandle;
 use wasmhost_protocol::ctl::{
-    self, ActorAuctionAck, ActorAuctionRequest, CtlOperationAck, GetClaimsResponse, HostPing, LinkDefinitionList, ProviderAuctionAck, ProviderAuctionRequest,
-    RegistryCredentialMap, RemoveLinkDefinitionRequest, ScaleActorCommand, StartActorCommand, StartProviderCommand, StopActorCommand,
-    StopHostCommand, StopProviderCommand, UpdateActorCommand,
+    self, ActorAuctionAck, ActorAuctionRequest, CtlOperationAck, GetClaimsResponse, HostPing,
+    LinkDefinitionList, ProviderAuctionAck, ProviderAuctionRequest, RegistryCredentialMap,
+    RemoveLinkDefinitionRequest, ScaleActorCommand, StartActorCommand, StartProviderCommand,
+    StopActorCommand, StopHostCommand, StopProviderCommand, UpdateActorCommand,
 };
 use wasmhost_protocol::rpc::LinkDefinition;
 use wasmhost_protocol::subjects::{self, CommandVerb, CtlRequestKind};
@@ -29,7 +30,11 @@ const WRONG_HOST: &str = "Command received by incorrect host and could not be pr
 const STOP_DELAY: Duration = Duration::from_millis(100);
 
 /// Subscribes every control subject and serves them until the task is aborted.
-pub(crate) async fn spawn(ctl: Client, host: Weak<HostInner>, state: Arc<LatticeState>) -> Result<JoinHandle<()>> {
+pub(crate) async fn spawn(
+    ctl: Client,
+    host: Weak<HostInner>,
+    state: Arc<LatticeState>,
+) -> Result<JoinHandle<()>> {
     let inner = host.upgrade().ok_or_else(crate::Error::stopped)?;
     let p = subjects::ctl_prefix(&inner.config.ctl_topic_prefix, &inner.config.lattice);
     let id = inner.id.clone();
@@ -81,7 +86,12 @@ fn fail(msg: impl Into<String>) -> Option<Vec<u8>> {
 
 /// Runs one request; returns the reply body (`None` = no reply, as for unknown subjects or an
 /// auction this host does not qualify for).
-pub(crate) async fn handle(host: &Host, state: &LatticeState, p: &str, message: &Message) -> Option<Vec<u8>> {
+pub(crate) async fn handle(
+    host: &Host,
+    state: &LatticeState,
+    p: &str,
+    message: &Message,
+) -> Option<Vec<u8>> {
     let body = &message.payload[..];
     let Some(kind) = subjects::parse_ctl_subject(p, message.subject.as_str()) else {
         tracing::debug!(subject = %message.subject, "unknown control subject ignored");
@@ -95,34 +105,56 @@ pub(crate) async fn handle(host: &Host, state: &LatticeState, p: &str, message: 
         CtlRequestKind::Inventory { host: target } if target != host.id() => fail(WRONG_HOST),
         CtlRequestKind::Inventory { .. } => Some(ctl::to_json(&host.inventory())),
         CtlRequestKind::GetClaims => Some(ctl::to_json(&claims_reply(host, state))),
-        CtlRequestKind::GetLinks => Some(ctl::to_json(&LinkDefinitionList { links: host.links() })),
+        CtlRequestKind::GetLinks => Some(ctl::to_json(&LinkDefinitionList {
+            links: host.links(),
+        })),
         CtlRequestKind::LinkdefsPut => {
-            let Ok(link) = ctl::from_json::<LinkDefinition>(body) else { return fail("Invalid link definition put request") };
+            let Ok(link) = ctl::from_json::<LinkDefinition>(body) else {
+                return fail("Invalid link definition put request");
+            };
             match host.put_link(link).await {
                 Ok(()) => ack(),
-                Err(e) if e.kind() == crate::ErrorKind::InvalidInput => fail(format!("Invalid link definition put request: {}", e.message())),
+                Err(e) if e.kind() == crate::ErrorKind::InvalidInput => fail(format!(
+                    "Invalid link definition put request: {}",
+                    e.message()
+                )),
                 Err(e) => fail(e.to_string()),
             }
         }
         CtlRequestKind::LinkdefsDel => {
-            let Ok(req) = ctl::from_json::<RemoveLinkDefinitionRequest>(body) else { return fail("Invalid link definition removal request") };
-            match host.delete_link(&req.actor_id, &req.contract_id, &req.link_name).await {
+            let Ok(req) = ctl::from_json::<RemoveLinkDefinitionRequest>(body) else {
+                return fail("Invalid link definition removal request");
+            };
+            match host
+                .delete_link(&req.actor_id, &req.contract_id, &req.link_name)
+                .await
+            {
                 Ok(_) => ack(),
                 Err(e) => fail(e.to_string()),
             }
         }
         CtlRequestKind::Command { host: target, verb } => command(host, &target, verb, body).await,
         CtlRequestKind::AuctionActor => {
-            let Ok(req) = ctl::from_json::<ActorAuctionRequest>(body) else { return fail("Invalid JSON request for actor auction") };
+            let Ok(req) = ctl::from_json::<ActorAuctionRequest>(body) else {
+                return fail("Invalid JSON request for actor auction");
+            };
             if !satisfies(host.labels(), &req.constraints) {
                 return None;
             }
-            Some(ctl::to_json(&ActorAuctionAck { actor_ref: req.actor_ref, constraints: req.constraints, host_id: host.id().to_string() }))
+            Some(ctl::to_json(&ActorAuctionAck {
+                actor_ref: req.actor_ref,
+                constraints: req.constraints,
+                host_id: host.id().to_string(),
+            }))
         }
         CtlRequestKind::AuctionProvider => {
-            let Ok(req) = ctl::from_json::<ProviderAuctionRequest>(body) else { return fail("Invalid JSON request to auction provider") };
+            let Ok(req) = ctl::from_json::<ProviderAuctionRequest>(body) else {
+                return fail("Invalid JSON request to auction provider");
+            };
             // A host qualifies when it has the labels and does not run that provider+link name yet.
-            if !satisfies(host.labels(), &req.constraints) || host.provider_running(&req.provider_ref, &req.link_name) {
+            if !satisfies(host.labels(), &req.constraints)
+                || host.provider_running(&req.provider_ref, &req.link_name)
+            {
                 return None;
             }
             Some(ctl::to_json(&ProviderAuctionAck {
@@ -133,7 +165,9 @@ pub(crate) async fn handle(host: &Host, state: &LatticeState, p: &str, message: 
             }))
         }
         CtlRequestKind::RegistriesPut => {
-            let Ok(map) = ctl::from_json::<RegistryCredentialMap>(body) else { return fail("Failed to update registry credential map") };
+            let Ok(map) = ctl::from_json::<RegistryCredentialMap>(body) else {
+                return fail("Failed to update registry credential map");
+            };
             host.put_registry_credentials(map);
             ack()
         }
@@ -146,32 +180,54 @@ async fn command(host: &Host, target: &str, verb: CommandVerb, body: &[u8]) -> O
     }
     match verb {
         CommandVerb::La => {
-            let Ok(cmd) = ctl::from_json::<StartActorCommand>(body) else { return fail("Invalid launch actor JSON request") };
+            let Ok(cmd) = ctl::from_json::<StartActorCommand>(body) else {
+                return fail("Invalid launch actor JSON request");
+            };
             if cmd.count == 0 {
                 return fail("Invalid launch actor JSON request: count must be at least 1");
             }
             let host = host.clone();
             // Acked at once; the outcome arrives as actor_started / actor_start_failed events.
             tokio::spawn(async move {
-                let _ = host.start_actor(ActorSource::parse(&cmd.actor_ref), cmd.count, cmd.annotations.unwrap_or_default()).await;
+                let _ = host
+                    .start_actor(
+                        ActorSource::parse(&cmd.actor_ref),
+                        cmd.count,
+                        cmd.annotations.unwrap_or_default(),
+                    )
+                    .await;
             });
             ack()
         }
         CommandVerb::Sa => {
-            let Ok(cmd) = ctl::from_json::<StopActorCommand>(body) else { return fail("Invalid request to stop actor") };
+            let Ok(cmd) = ctl::from_json::<StopActorCommand>(body) else {
+                return fail("Invalid request to stop actor");
+            };
             if host.actor(&cmd.actor_ref).is_err() {
-                return fail(format!("Invalid request to stop actor: actor {} is not running on this host", cmd.actor_ref));
+                return fail(format!(
+                    "Invalid request to stop actor: actor {} is not running on this host",
+                    cmd.actor_ref
+                ));
             }
             let host = host.clone();
             tokio::spawn(async move {
-                if let Err(e) = host.stop_actor(&cmd.actor_ref, cmd.count, cmd.annotations.unwrap_or_default()).await {
+                if let Err(e) = host
+                    .stop_actor(
+                        &cmd.actor_ref,
+                        cmd.count,
+                        cmd.annotations.unwrap_or_default(),
+                    )
+                    .await
+                {
                     tracing::warn!(actor = %cmd.actor_ref, error = %e, "stop actor request failed");
                 }
             });
             ack()
         }
         CommandVerb::Scale => {
-            let Ok(cmd) = ctl::from_json::<ScaleActorCommand>(body) else { return fail("Invalid scale actor JSON request") };
+            let Ok(cmd) = ctl::from_json::<ScaleActorCommand>(body) else {
+                return fail("Invalid scale actor JSON request");
+            };
             if !cmd.host_id.is_empty() && cmd.host_id != host.id() {
                 return fail(WRONG_HOST);
             }
@@ -183,9 +239,15 @@ async fn command(host: &Host, target: &str, verb: CommandVerb, body: &[u8]) -> O
             tokio::spawn(async move {
                 let annotations = cmd.annotations.unwrap_or_default();
                 let outcome = match running {
-                    Some(_) => host.scale_actor(&cmd.actor_id, cmd.count, annotations).await.map(|_| ()),
+                    Some(_) => host
+                        .scale_actor(&cmd.actor_id, cmd.count, annotations)
+                        .await
+                        .map(|_| ()),
                     None if cmd.count == 0 => Ok(()),
-                    None => host.start_actor(ActorSource::parse(&cmd.actor_ref), cmd.count, annotations).await.map(|_| ()),
+                    None => host
+                        .start_actor(ActorSource::parse(&cmd.actor_ref), cmd.count, annotations)
+                        .await
+                        .map(|_| ()),
                 };
                 if let Err(e) = outcome {
                     tracing::warn!(actor = %cmd.actor_id, error = %e, "scale request failed");
@@ -194,16 +256,25 @@ async fn command(host: &Host, target: &str, verb: CommandVerb, body: &[u8]) -> O
             ack()
         }
         CommandVerb::Upd => {
-            let Ok(cmd) = ctl::from_json::<UpdateActorCommand>(body) else { return fail("Invalid JSON request to update actor") };
-            match host.update_actor(&cmd.actor_id, ActorSource::parse(&cmd.new_actor_ref)).await {
+            let Ok(cmd) = ctl::from_json::<UpdateActorCommand>(body) else {
+                return fail("Invalid JSON request to update actor");
+            };
+            match host
+                .update_actor(&cmd.actor_id, ActorSource::parse(&cmd.new_actor_ref))
+                .await
+            {
                 Ok(_) => ack(),
                 Err(e) => fail(format!("Unable to perform live update: {e}")),
             }
         }
         CommandVerb::Lp => {
-            let Ok(cmd) = ctl::from_json::<StartProviderCommand>(body) else { return fail("Improperly formed start provider command JSON") };
+            let Ok(cmd) = ctl::from_json::<StartProviderCommand>(body) else {
+                return fail("Improperly formed start provider command JSON");
+            };
             if cmd.link_name.is_empty() {
-                return fail("Improperly formed start provider command JSON: link_name must not be empty");
+                return fail(
+                    "Improperly formed start provider command JSON: link_name must not be empty",
+                );
             }
             if host.provider_running(&cmd.provider_ref, &cmd.link_name) {
                 host.inner.events.publish(
@@ -216,12 +287,21 @@ async fn command(host: &Host, target: &str, verb: CommandVerb, body: &[u8]) -> O
             // Acked at once; the outcome arrives as provider_started / provider_start_failed.
             tokio::spawn(async move {
                 let source = ActorSource::parse(&cmd.provider_ref);
-                let _ = host.start_provider(source, &cmd.link_name, cmd.configuration, cmd.annotations.unwrap_or_default()).await;
+                let _ = host
+                    .start_provider(
+                        source,
+                        &cmd.link_name,
+                        cmd.configuration,
+                        cmd.annotations.unwrap_or_default(),
+                    )
+                    .await;
             });
             ack()
         }
         CommandVerb::Sp => {
-            let Ok(cmd) = ctl::from_json::<StopProviderCommand>(body) else { return fail("Invalid JSON request for stop provider") };
+            let Ok(cmd) = ctl::from_json::<StopProviderCommand>(body) else {
+                return fail("Invalid JSON request for stop provider");
+            };
             // Acked after the provider is gone, as the OTP host does.
             match host.stop_provider(&cmd.provider_ref, &cmd.link_name).await {
                 Ok(()) => ack(),
@@ -230,8 +310,14 @@ async fn command(host: &Host, target: &str, verb: CommandVerb, body: &[u8]) -> O
         }
         CommandVerb::Stop => {
             // Every field is optional; an unreadable body is still an error.
-            let cmd = if body.iter().all(u8::is_ascii_whitespace) { Ok(StopHostCommand::default()) } else { ctl::from_json::<StopHostCommand>(body) };
-            let Ok(cmd) = cmd else { return fail("Invalid JSON request to stop host") };
+            let cmd = if body.iter().all(u8::is_ascii_whitespace) {
+                Ok(StopHostCommand::default())
+            } else {
+                ctl::from_json::<StopHostCommand>(body)
+            };
+            let Ok(cmd) = cmd else {
+                return fail("Invalid JSON request to stop host");
+            };
             if !cmd.host_id.is_empty() && cmd.host_id != host.id() {
                 return fail("Handled stop request for incorrect host. Ignoring");
             }
@@ -248,7 +334,10 @@ async fn command(host: &Host, target: &str, verb: CommandVerb, body: &[u8]) -> O
 }
 
 /// Every constraint is one of the host's labels (the v0.59 subset test).
-pub(crate) fn satisfies(labels: &HashMap<String, String>, constraints: &HashMap<String, String>) -> bool {
+pub(crate) fn satisfies(
+    labels: &HashMap<String, String>,
+    constraints: &HashMap<String, String>,
+) -> bool {
     constraints.iter().all(|(k, v)| labels.get(k) == Some(v))
 }
 
@@ -278,7 +367,8 @@ fn ping_reply(host: &Host) -> HostPing {
 fn claims_reply(host: &Host, state: &LatticeState) -> GetClaimsResponse {
     let mut all = state.claims.read().clone();
     for claims in host.claims() {
-        all.entry(claims.public_key().to_string()).or_insert_with(|| crate::lattice::actor_claims_map(&claims));
+        all.entry(claims.public_key().to_string())
+            .or_insert_with(|| crate::lattice::actor_claims_map(&claims));
     }
     let mut claims: Vec<_> = all.into_values().collect();
     claims.sort_by(|a, b| a.get("sub").cmp(&b.get("sub")));
@@ -291,10 +381,17 @@ mod tests {
 
     #[test]
     fn constraints_are_a_subset_test() {
-        let labels: HashMap<String, String> = [("region".into(), "eu".into()), ("hostcore.os".into(), "linux".into())].into();
+        let labels: HashMap<String, String> = [
+            ("region".into(), "eu".into()),
+            ("hostcore.os".into(), "linux".into()),
+        ]
+        .into();
         assert!(satisfies(&labels, &HashMap::new()));
         assert!(satisfies(&labels, &[("region".into(), "eu".into())].into()));
-        assert!(!satisfies(&labels, &[("region".into(), "us".into())].into()));
+        assert!(!satisfies(
+            &labels,
+            &[("region".into(), "us".into())].into()
+        ));
         assert!(!satisfies(&labels, &[("zone".into(), "a".into())].into()));
     }
 }

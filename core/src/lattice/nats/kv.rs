@@ -25,7 +25,11 @@ pub(crate) struct LatticeData {
 
 impl LatticeData {
     pub(crate) fn new(js: jetstream::Context, lattice: &str) -> Self {
-        LatticeData { js, bucket: format!("LATTICEDATA_{lattice}"), store: OnceCell::new() }
+        LatticeData {
+            js,
+            bucket: format!("LATTICEDATA_{lattice}"),
+            store: OnceCell::new(),
+        }
     }
 
     /// The bucket; fails while the server is unreachable.
@@ -36,14 +40,20 @@ impl LatticeData {
                     return Ok(store);
                 }
                 // history 1 = max_msgs_per_subject 1; async-nats adds allow_direct, rollup, deny_delete, discard new.
-                let config = kv::Config { bucket: self.bucket.clone(), history: 1, storage: jetstream::stream::StorageType::File, ..Default::default() };
+                let config = kv::Config {
+                    bucket: self.bucket.clone(),
+                    history: 1,
+                    storage: jetstream::stream::StorageType::File,
+                    ..Default::default()
+                };
                 match self.js.create_key_value(config).await {
                     Ok(store) => Ok(store),
-                    Err(create) => self
-                        .js
-                        .get_key_value(&self.bucket)
-                        .await
-                        .map_err(|_| transport_error(format!("cannot open KV bucket `{}`: {create}", self.bucket))),
+                    Err(create) => self.js.get_key_value(&self.bucket).await.map_err(|_| {
+                        transport_error(format!(
+                            "cannot open KV bucket `{}`: {create}",
+                            self.bucket
+                        ))
+                    }),
                 }
             })
             .await
@@ -55,17 +65,34 @@ impl LatticeData {
 
     pub(crate) async fn delete_link(&self, link: &LinkDefinition) -> Result<()> {
         let key = link_key(link);
-        self.store().await?.purge(&key).await.map_err(|e| transport_error(format!("cannot delete `{key}` from {}: {e}", self.bucket)))
+        self.store().await?.purge(&key).await.map_err(|e| {
+            transport_error(format!("cannot delete `{key}` from {}: {e}", self.bucket))
+        })
     }
 
     pub(crate) async fn put_claims(&self, claims: &HashMap<String, String>) -> Result<()> {
-        let Some(sub) = claims.get("sub") else { return Ok(()) };
-        self.put(&format!("{CLAIMS_PREFIX}{sub}"), serde_json::to_vec(claims).unwrap_or_default()).await
+        let Some(sub) = claims.get("sub") else {
+            return Ok(());
+        };
+        self.put(
+            &format!("{CLAIMS_PREFIX}{sub}"),
+            serde_json::to_vec(claims).unwrap_or_default(),
+        )
+        .await
     }
 
     pub(crate) async fn put_refmap(&self, oci_url: &str, public_key: &str) -> Result<()> {
-        let key = format!("{REFMAP_PREFIX}{}", BASE64URL_NOPAD.encode(oci_url.as_bytes()));
-        self.put(&key, json!({"oci_url": oci_url, "public_key": public_key}).to_string().into_bytes()).await
+        let key = format!(
+            "{REFMAP_PREFIX}{}",
+            BASE64URL_NOPAD.encode(oci_url.as_bytes())
+        );
+        self.put(
+            &key,
+            json!({"oci_url": oci_url, "public_key": public_key})
+                .to_string()
+                .into_bytes(),
+        )
+        .await
     }
 
     async fn put(&self, key: &str, value: Vec<u8>) -> Result<()> {
@@ -73,7 +100,9 @@ impl LatticeData {
             .await?
             .put(key, value.into())
             .await
-            .map_err(|e| transport_error(format!("cannot write `{key}` to {}: {e}", self.bucket)))?;
+            .map_err(|e| {
+                transport_error(format!("cannot write `{key}` to {}: {e}", self.bucket))
+            })?;
         Ok(())
     }
 }
@@ -97,10 +126,21 @@ mod tests {
 
     #[test]
     fn link_keys_use_the_v060_hash() {
-        let link = LinkDefinition { actor_id: "Mbob".into(), contract_id: "wasmcloud:testy".into(), link_name: "default".into(), ..Default::default() };
-        assert_eq!(link_key(&link), "LINKDEF_B40411AD09B70A2C83D59923584F66BA2C5A3C274DC4F19416DA49CCD6531F9C");
+        let link = LinkDefinition {
+            actor_id: "Mbob".into(),
+            contract_id: "wasmcloud:testy".into(),
+            link_name: "default".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            link_key(&link),
+            "LINKDEF_B40411AD09B70A2C83D59923584F66BA2C5A3C274DC4F19416DA49CCD6531F9C"
+        );
         let record: serde_json::Value = serde_json::from_slice(&link_record(&link)).unwrap();
-        assert_eq!(record["id"], "B40411AD09B70A2C83D59923584F66BA2C5A3C274DC4F19416DA49CCD6531F9C");
+        assert_eq!(
+            record["id"],
+            "B40411AD09B70A2C83D59923584F66BA2C5A3C274DC4F19416DA49CCD6531F9C"
+        );
         assert_eq!(record["values"], json!({}));
     }
 }

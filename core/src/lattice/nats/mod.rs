@@ -72,7 +72,10 @@ pub(crate) struct NatsTransport {
 impl NatsTransport {
     /// Connects (in the background when the server is not up yet), starts the control server and
     /// the lattice state sync, and waits briefly for the catch-up. Fails only on invalid settings.
-    pub(crate) async fn start(host: Weak<HostInner>, nats: &NatsConfig) -> Result<Arc<NatsTransport>> {
+    pub(crate) async fn start(
+        host: Weak<HostInner>,
+        nats: &NatsConfig,
+    ) -> Result<Arc<NatsTransport>> {
         let inner = host.upgrade().ok_or_else(Error::stopped)?;
         let lattice = inner.config.lattice.clone();
         let id = inner.id.clone();
@@ -91,7 +94,12 @@ impl NatsTransport {
         let (events_tx, event_task) = events::spawn_publisher(ctl.clone(), &lattice);
         let control = control::spawn(ctl.clone(), host.clone(), state.clone()).await?;
         let (synced_tx, synced_rx) = oneshot::channel();
-        let sync = tokio::spawn(state::run_sync(data.clone(), state.clone(), host.clone(), synced_tx));
+        let sync = tokio::spawn(state::run_sync(
+            data.clone(),
+            state.clone(),
+            host.clone(),
+            synced_tx,
+        ));
         let transport = Arc::new(NatsTransport {
             rpc_server: RpcServer::new(rpc.clone(), chunks.clone(), &lattice, host),
             lattice,
@@ -119,7 +127,9 @@ impl NatsTransport {
             loop {
                 match write().await {
                     Ok(()) => return,
-                    Err(e) => tracing::debug!(what, error = %e, "lattice bucket write failed; retrying"),
+                    Err(e) => {
+                        tracing::debug!(what, error = %e, "lattice bucket write failed; retrying")
+                    }
                 }
                 tokio::time::sleep(WRITE_RETRY).await;
             }
@@ -136,17 +146,29 @@ impl NatsTransport {
     /// Tells every instance of the linked provider in the lattice (LATTICE.md §4.3: msgpack, no
     /// queue group, no reply); only the host that handled the change does this.
     async fn push_to_provider(&self, subject: String, link: &LinkDefinition) {
-        if let Err(e) = self.rpc.publish(subject.clone(), link.encode().into()).await {
+        if let Err(e) = self
+            .rpc
+            .publish(subject.clone(), link.encode().into())
+            .await
+        {
             tracing::warn!(%subject, error = %e, "could not push a link definition to its provider");
         }
     }
 
     /// A request on the RPC connection (where providers listen) with its own timeout.
-    async fn request(&self, subject: String, body: Vec<u8>, timeout: Duration) -> Result<async_nats::Message> {
+    async fn request(
+        &self,
+        subject: String,
+        body: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<async_nats::Message> {
         match tokio::time::timeout(timeout, self.rpc.request(subject.clone(), body.into())).await {
             Ok(Ok(reply)) => Ok(reply),
             Ok(Err(e)) => Err(transport_error(format!("request to {subject} failed: {e}"))),
-            Err(_) => Err(Error::new(ErrorKind::Timeout, format!("no reply on {subject} within {timeout:?}"))),
+            Err(_) => Err(Error::new(
+                ErrorKind::Timeout,
+                format!("no reply on {subject} within {timeout:?}"),
+            )),
         }
     }
 
@@ -158,7 +180,8 @@ impl NatsTransport {
                 _ = tokio::time::sleep(Duration::from_millis(50)) => {}
             }
             let connected = self.ctl.connection_state() == async_nats::connection::State::Connected;
-            if started.elapsed() > CATCH_UP_WAIT || (!connected && started.elapsed() > CONNECT_WAIT) {
+            if started.elapsed() > CATCH_UP_WAIT || (!connected && started.elapsed() > CONNECT_WAIT)
+            {
                 tracing::warn!(lattice = %self.lattice, "lattice state not loaded yet; the host starts now and catches up when NATS answers");
                 return;
             }
@@ -176,7 +199,8 @@ fn health_request_body() -> Vec<u8> {
     struct HealthRequest {
         placeholder: bool,
     }
-    rmp_serde::to_vec_named(&HealthRequest { placeholder: true }).expect("a one-field map always encodes")
+    rmp_serde::to_vec_named(&HealthRequest { placeholder: true })
+        .expect("a one-field map always encodes")
 }
 
 impl Drop for NatsTransport {
@@ -209,30 +233,49 @@ impl LatticeTransport for NatsTransport {
         Ok(())
     }
 
-    async fn invoke(&self, invocation: Invocation, timeout: Duration) -> Result<InvocationResponse> {
+    async fn invoke(
+        &self,
+        invocation: Invocation,
+        timeout: Duration,
+    ) -> Result<InvocationResponse> {
         rpc_client::invoke(&self.rpc, &self.chunks, &self.lattice, invocation, timeout).await
     }
 
     async fn put_link(&self, link: &LinkDefinition) -> Result<()> {
         self.data.put_link(link).await?;
-        self.push_to_provider(subjects::provider_linkdefs_put(&self.lattice, &link.provider_id, &link.link_name), link).await;
+        self.push_to_provider(
+            subjects::provider_linkdefs_put(&self.lattice, &link.provider_id, &link.link_name),
+            link,
+        )
+        .await;
         Ok(())
     }
 
     async fn deliver_link(&self, link: &LinkDefinition) {
-        self.push_to_provider(subjects::provider_linkdefs_put(&self.lattice, &link.provider_id, &link.link_name), link).await;
+        self.push_to_provider(
+            subjects::provider_linkdefs_put(&self.lattice, &link.provider_id, &link.link_name),
+            link,
+        )
+        .await;
     }
 
     async fn delete_link(&self, link: &LinkDefinition) -> Result<()> {
         self.data.delete_link(link).await?;
-        self.push_to_provider(subjects::provider_linkdefs_del(&self.lattice, &link.provider_id, &link.link_name), link).await;
+        self.push_to_provider(
+            subjects::provider_linkdefs_del(&self.lattice, &link.provider_id, &link.link_name),
+            link,
+        )
+        .await;
         Ok(())
     }
 
     /// Known here at once; written to the bucket in the background, retried until NATS answers.
     async fn put_claims(&self, map: HashMap<String, String>) -> Result<()> {
         let public_key = map.get("sub").cloned().unwrap_or_default();
-        self.state.claims.write().insert(public_key.clone(), map.clone());
+        self.state
+            .claims
+            .write()
+            .insert(public_key.clone(), map.clone());
         let data = self.data.clone();
         self.spawn_write(format!("claims of {public_key}"), move || {
             let (data, map) = (data.clone(), map.clone());
@@ -243,24 +286,47 @@ impl LatticeTransport for NatsTransport {
 
     /// Like [`NatsTransport::put_claims`]: local at once, shared in the background.
     async fn put_refmap(&self, image_ref: &str, public_key: &str) -> Result<()> {
-        self.state.refmaps.write().insert(image_ref.to_string(), public_key.to_string());
-        let (data, image_ref, public_key) = (self.data.clone(), image_ref.to_string(), public_key.to_string());
+        self.state
+            .refmaps
+            .write()
+            .insert(image_ref.to_string(), public_key.to_string());
+        let (data, image_ref, public_key) = (
+            self.data.clone(),
+            image_ref.to_string(),
+            public_key.to_string(),
+        );
         self.spawn_write(format!("refmap of {image_ref}"), move || {
-            let (data, image_ref, public_key) = (data.clone(), image_ref.clone(), public_key.clone());
+            let (data, image_ref, public_key) =
+                (data.clone(), image_ref.clone(), public_key.clone());
             async move { data.put_refmap(&image_ref, &public_key).await }
         });
         Ok(())
     }
 
-    async fn provider_health(&self, public_key: &str, link_name: &str, timeout: Duration) -> Result<()> {
+    async fn provider_health(
+        &self,
+        public_key: &str,
+        link_name: &str,
+        timeout: Duration,
+    ) -> Result<()> {
         let subject = subjects::provider_health(&self.lattice, public_key, link_name);
-        self.request(subject, health_request_body(), timeout).await.map(|_| ())
+        self.request(subject, health_request_body(), timeout)
+            .await
+            .map(|_| ())
     }
 
-    async fn provider_shutdown(&self, public_key: &str, link_name: &str, host_id: &str, timeout: Duration) -> Result<()> {
+    async fn provider_shutdown(
+        &self,
+        public_key: &str,
+        link_name: &str,
+        host_id: &str,
+        timeout: Duration,
+    ) -> Result<()> {
         let subject = subjects::provider_shutdown(&self.lattice, public_key, link_name);
         let body = serde_json::json!({ "host_id": host_id }).to_string();
-        self.request(subject, body.into_bytes(), timeout).await.map(|_| ())
+        self.request(subject, body.into_bytes(), timeout)
+            .await
+            .map(|_| ())
     }
 
     async fn subscribe_events(&self) -> Result<crate::EventStream> {
@@ -282,7 +348,9 @@ impl LatticeTransport for NatsTransport {
                             return;
                         }
                     }
-                    Err(e) => tracing::debug!(%subject, error = %e, "ignoring a malformed lattice event"),
+                    Err(e) => {
+                        tracing::debug!(%subject, error = %e, "ignoring a malformed lattice event")
+                    }
                 }
             }
         });
@@ -303,7 +371,9 @@ impl LatticeTransport for NatsTransport {
         for (name, client) in [("control", &self.ctl), ("rpc", &self.rpc)] {
             match tokio::time::timeout(SHUTDOWN_WAIT, client.flush()).await {
                 Ok(Ok(())) => {}
-                Ok(Err(e)) => tracing::warn!(connection = name, error = %e, "NATS flush on stop failed"),
+                Ok(Err(e)) => {
+                    tracing::warn!(connection = name, error = %e, "NATS flush on stop failed")
+                }
                 Err(_) => tracing::warn!(connection = name, "NATS flush on stop timed out"),
             }
         }

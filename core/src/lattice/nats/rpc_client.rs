@@ -24,7 +24,13 @@ pub(crate) fn target_subject(lattice: &str, invocation: &Invocation) -> String {
 /// Sends `invocation` and waits up to `timeout` (at least 15 s when the payload is chunked).
 /// A reply with `error` set is returned as is; transport failures are errors (timeout, nobody
 /// serving the target, connection down).
-pub(crate) async fn invoke(rpc: &Client, chunks: &ChunkStore, lattice: &str, mut invocation: Invocation, timeout: Duration) -> Result<InvocationResponse> {
+pub(crate) async fn invoke(
+    rpc: &Client,
+    chunks: &ChunkStore,
+    lattice: &str,
+    mut invocation: Invocation,
+    timeout: Duration,
+) -> Result<InvocationResponse> {
     let subject = target_subject(lattice, &invocation);
     let mut timeout = timeout;
     if invocation.msg.len() > CHUNK_THRESHOLD {
@@ -33,12 +39,22 @@ pub(crate) async fn invoke(rpc: &Client, chunks: &ChunkStore, lattice: &str, mut
         invocation.msg = Vec::new();
         timeout = timeout.max(CHUNKED_RPC_TIMEOUT);
     }
-    let request = async_nats::Request::new().payload(invocation.encode().into()).timeout(Some(timeout));
-    let reply = rpc.send_request(subject.clone(), request).await.map_err(|e| match e.kind() {
-        RequestErrorKind::TimedOut => Error::timeout(format!("no reply on {subject} within {timeout:?}")),
-        RequestErrorKind::NoResponders => Error::new(ErrorKind::NotFound, format!("nothing in the lattice serves {subject}")),
-        _ => transport_error(format!("request on {subject} failed: {e}")),
-    })?;
+    let request = async_nats::Request::new()
+        .payload(invocation.encode().into())
+        .timeout(Some(timeout));
+    let reply = rpc
+        .send_request(subject.clone(), request)
+        .await
+        .map_err(|e| match e.kind() {
+            RequestErrorKind::TimedOut => {
+                Error::timeout(format!("no reply on {subject} within {timeout:?}"))
+            }
+            RequestErrorKind::NoResponders => Error::new(
+                ErrorKind::NotFound,
+                format!("nothing in the lattice serves {subject}"),
+            ),
+            _ => transport_error(format!("request on {subject} failed: {e}")),
+        })?;
     let mut response = InvocationResponse::decode(&reply.payload)
         .map_err(|e| transport_error(format!("malformed invocation response on {subject}: {e}")))?;
     if response.error.is_none() && response.is_chunked() {

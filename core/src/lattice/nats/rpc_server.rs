@@ -29,8 +29,19 @@ pub(crate) struct RpcServer {
 }
 
 impl RpcServer {
-    pub(crate) fn new(rpc: Client, chunks: Arc<ChunkStore>, lattice: &str, host: Weak<HostInner>) -> Self {
-        RpcServer { rpc, chunks, lattice: lattice.to_string(), host, serving: Mutex::new(HashMap::new()) }
+    pub(crate) fn new(
+        rpc: Client,
+        chunks: Arc<ChunkStore>,
+        lattice: &str,
+        host: Weak<HostInner>,
+    ) -> Self {
+        RpcServer {
+            rpc,
+            chunks,
+            lattice: lattice.to_string(),
+            host,
+            serving: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Subscribes to the actor's subject unless already subscribed.
@@ -86,7 +97,10 @@ async fn answer(rpc: Client, chunks: Arc<ChunkStore>, host: Weak<HostInner>, mes
     let response = match Invocation::decode(&message.payload) {
         Err(e) => {
             tracing::debug!(subject = %message.subject, error = %e, "undecodable invocation");
-            InvocationResponse { error: Some(UNDECODABLE.to_string()), ..Default::default() }
+            InvocationResponse {
+                error: Some(UNDECODABLE.to_string()),
+                ..Default::default()
+            }
         }
         Ok(invocation) => handle(&chunks, &host, invocation).await,
     };
@@ -99,7 +113,11 @@ async fn answer(rpc: Client, chunks: Arc<ChunkStore>, host: Weak<HostInner>, mes
     }
 }
 
-async fn handle(chunks: &ChunkStore, host: &Weak<HostInner>, mut invocation: Invocation) -> InvocationResponse {
+async fn handle(
+    chunks: &ChunkStore,
+    host: &Weak<HostInner>,
+    mut invocation: Invocation,
+) -> InvocationResponse {
     if invocation.is_chunked() {
         match chunks.take(&invocation.id).await {
             Ok(msg) => invocation.msg = msg,
@@ -113,10 +131,16 @@ async fn handle(chunks: &ChunkStore, host: &Weak<HostInner>, mut invocation: Inv
 }
 
 /// Moves a large response payload to the object store as `{invocation id}-r`.
-async fn chunk_response(chunks: &ChunkStore, mut response: InvocationResponse) -> Result<InvocationResponse, (String, crate::Error)> {
+async fn chunk_response(
+    chunks: &ChunkStore,
+    mut response: InvocationResponse,
+) -> Result<InvocationResponse, (String, crate::Error)> {
     if response.error.is_none() && response.msg.len() > CHUNK_THRESHOLD {
         let name = format!("{}-r", response.invocation_id);
-        chunks.put(&name, &response.msg).await.map_err(|e| (response.invocation_id.clone(), e))?;
+        chunks
+            .put(&name, &response.msg)
+            .await
+            .map_err(|e| (response.invocation_id.clone(), e))?;
         response.content_length = Some(response.msg.len() as u64);
         response.msg = Vec::new();
     }

@@ -35,15 +35,26 @@ impl LatticeState {
         if let Some(id) = key.strip_prefix(LINKDEF_PREFIX) {
             if deleted {
                 if let Some(link) = inner.links.list().into_iter().find(|l| l.hash_id() == id) {
-                    inner.links.delete(&link.actor_id, &link.contract_id, &link.link_name);
+                    inner
+                        .links
+                        .delete(&link.actor_id, &link.contract_id, &link.link_name);
                 }
             } else {
                 match LinkDefinition::from_json(value) {
-                    Ok(link) if !link.actor_id.is_empty() && !link.contract_id.is_empty() && !link.link_name.is_empty() => {
+                    Ok(link)
+                        if !link.actor_id.is_empty()
+                            && !link.contract_id.is_empty()
+                            && !link.link_name.is_empty() =>
+                    {
                         inner.links.put(link);
                     }
-                    Ok(_) => tracing::warn!(key, "ignoring an incomplete link definition in the lattice bucket"),
-                    Err(e) => tracing::warn!(key, error = %e, "ignoring a malformed link definition in the lattice bucket"),
+                    Ok(_) => tracing::warn!(
+                        key,
+                        "ignoring an incomplete link definition in the lattice bucket"
+                    ),
+                    Err(e) => {
+                        tracing::warn!(key, error = %e, "ignoring a malformed link definition in the lattice bucket")
+                    }
                 }
             }
         } else if let Some(public_key) = key.strip_prefix(CLAIMS_PREFIX) {
@@ -52,7 +63,8 @@ impl LatticeState {
                 inner.aliases.write().retain(|_, pk| pk != public_key);
                 return;
             }
-            let Ok(raw) = serde_json::from_slice::<HashMap<String, serde_json::Value>>(value) else {
+            let Ok(raw) = serde_json::from_slice::<HashMap<String, serde_json::Value>>(value)
+            else {
                 tracing::warn!(key, "ignoring malformed claims in the lattice bucket");
                 return;
             };
@@ -69,7 +81,10 @@ impl LatticeState {
                 })
                 .collect();
             if let Some(alias) = claims.get("call_alias").filter(|a| !a.is_empty()) {
-                inner.aliases.write().insert(alias.clone(), public_key.to_string());
+                inner
+                    .aliases
+                    .write()
+                    .insert(alias.clone(), public_key.to_string());
             }
             self.claims.write().insert(public_key.to_string(), claims);
         } else if key.starts_with(REFMAP_PREFIX) {
@@ -85,7 +100,9 @@ impl LatticeState {
                 Ok(r) => {
                     self.refmaps.write().insert(r.oci_url, r.public_key);
                 }
-                Err(e) => tracing::warn!(key, error = %e, "ignoring a malformed refmap in the lattice bucket"),
+                Err(e) => {
+                    tracing::warn!(key, error = %e, "ignoring a malformed refmap in the lattice bucket")
+                }
             }
         }
     }
@@ -94,7 +111,12 @@ impl LatticeState {
 /// Keeps the host in step with the bucket for as long as the host lives: catch up, then watch;
 /// after a failure (server unreachable, watch ended) start over. `synced` fires after the first
 /// catch-up.
-pub(crate) async fn run_sync(data: Arc<LatticeData>, state: Arc<LatticeState>, host: Weak<HostInner>, synced: oneshot::Sender<()>) {
+pub(crate) async fn run_sync(
+    data: Arc<LatticeData>,
+    state: Arc<LatticeState>,
+    host: Weak<HostInner>,
+    synced: oneshot::Sender<()>,
+) {
     let mut synced = Some(synced);
     loop {
         match catch_up_and_watch(&data, &state, &host, &mut synced).await {
@@ -105,10 +127,18 @@ pub(crate) async fn run_sync(data: Arc<LatticeData>, state: Arc<LatticeState>, h
     }
 }
 
-async fn catch_up_and_watch(data: &LatticeData, state: &LatticeState, host: &Weak<HostInner>, synced: &mut Option<oneshot::Sender<()>>) -> Result<()> {
+async fn catch_up_and_watch(
+    data: &LatticeData,
+    state: &LatticeState,
+    host: &Weak<HostInner>,
+    synced: &mut Option<oneshot::Sender<()>>,
+) -> Result<()> {
     let store = data.store().await?;
     // Watch first so nothing written during the catch-up is missed; applying a record twice is harmless.
-    let mut watch = store.watch_with_history(">").await.map_err(|e| transport_error(format!("cannot watch the lattice bucket: {e}")))?;
+    let mut watch = store
+        .watch_with_history(">")
+        .await
+        .map_err(|e| transport_error(format!("cannot watch the lattice bucket: {e}")))?;
     let keys: Vec<String> = store
         .keys()
         .await
@@ -117,8 +147,13 @@ async fn catch_up_and_watch(data: &LatticeData, state: &LatticeState, host: &Wea
         .await
         .map_err(|e| transport_error(format!("cannot list the lattice bucket: {e}")))?;
     for key in keys {
-        let value = store.get(&key).await.map_err(|e| transport_error(format!("cannot read `{key}`: {e}")))?;
-        let Some(inner) = host.upgrade() else { return Ok(()) };
+        let value = store
+            .get(&key)
+            .await
+            .map_err(|e| transport_error(format!("cannot read `{key}`: {e}")))?;
+        let Some(inner) = host.upgrade() else {
+            return Ok(());
+        };
         if let Some(value) = value {
             state.apply(&inner, &key, Operation::Put, &value);
         }
@@ -127,8 +162,11 @@ async fn catch_up_and_watch(data: &LatticeData, state: &LatticeState, host: &Wea
         let _ = tx.send(());
     }
     while let Some(entry) = watch.next().await {
-        let entry = entry.map_err(|e| transport_error(format!("lattice bucket watch failed: {e}")))?;
-        let Some(inner) = host.upgrade() else { return Ok(()) };
+        let entry =
+            entry.map_err(|e| transport_error(format!("lattice bucket watch failed: {e}")))?;
+        let Some(inner) = host.upgrade() else {
+            return Ok(());
+        };
         state.apply(&inner, &entry.key, entry.operation, &entry.value);
     }
     Err(transport_error("lattice bucket watch ended"))

@@ -40,7 +40,9 @@ async fn measure(host: &Host, in_flight: usize, warmup: Duration, run: Duration)
                     let mut last = 0;
                     while Instant::now() < end {
                         let t = Instant::now();
-                        let n = count(&host, &path).await.unwrap_or_else(|e| panic!("kvcounter call failed: {e}"));
+                        let n = count(&host, &path)
+                            .await
+                            .unwrap_or_else(|e| panic!("kvcounter call failed: {e}"));
                         hist.record(t.elapsed().as_nanos().max(1) as u64).unwrap();
                         assert!(n > last, "counter went from {last} to {n}");
                         last = n;
@@ -76,13 +78,21 @@ fn row(path: &str, in_flight: usize, o: &Outcome) {
 }
 
 async fn within<T>(what: &str, future: impl std::future::Future<Output = T>) -> T {
-    tokio::time::timeout(Duration::from_secs(120), future).await.unwrap_or_else(|_| panic!("timed out: {what}"))
+    tokio::time::timeout(Duration::from_secs(120), future)
+        .await
+        .unwrap_or_else(|_| panic!("timed out: {what}"))
 }
 
 fn main() {
-    let secs: u64 = std::env::var("KVCOUNTER_BENCH_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(5);
+    let secs: u64 = std::env::var("KVCOUNTER_BENCH_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
     let (warmup, run) = (Duration::from_secs(1), Duration::from_secs(secs));
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let nats = NatsServer::start();
     rt.block_on(async {
         let t = Instant::now();

@@ -44,7 +44,9 @@ fn host_panics() -> Vec<String> {
 
 /// Awaits `future` for at most 60 s: a hang fails the test and says where.
 async fn within<T>(what: &str, future: impl std::future::Future<Output = T>) -> T {
-    tokio::time::timeout(Duration::from_secs(60), future).await.unwrap_or_else(|_| panic!("timed out: {what}"))
+    tokio::time::timeout(Duration::from_secs(60), future)
+        .await
+        .unwrap_or_else(|_| panic!("timed out: {what}"))
 }
 
 /// Waits for the next event of `kind` (skipping others), returning its data.
@@ -57,7 +59,9 @@ async fn next_event(events: &mut EventStream, kind: &str) -> serde_json::Value {
             }
         }
     };
-    tokio::time::timeout(Duration::from_secs(60), wait).await.unwrap_or_else(|_| panic!("no {kind} event within 60 s"))
+    tokio::time::timeout(Duration::from_secs(60), wait)
+        .await
+        .unwrap_or_else(|_| panic!("no {kind} event within 60 s"))
 }
 
 /// One kvcounter call bounded by [`CALL_BOUND`]: a call that hangs is an error too.
@@ -99,18 +103,51 @@ async fn setup(name: &str) -> Setup {
     eprintln!("[{name}] archive ready after {:.1?}", t.elapsed());
     let nats = NatsServer::start();
     let cache = scratch_dir(name);
-    let (host, mut events) = within("host start", Host::start_with_events(host_config(&nats, cache.clone(), RPC_TIMEOUT))).await.unwrap();
-    within("kvcounter start", host.start_actor(kvcounter_source(), 8, HashMap::new())).await.unwrap();
-    within("put_link", host.put_link(kv_link(&archive.public_key))).await.unwrap();
-    let info = within("start_provider", host.start_provider(provider_source(), "default", None, HashMap::new())).await.unwrap();
-    assert_eq!((info.public_key.as_str(), info.contract_id.as_str(), info.restarts), (archive.public_key.as_str(), CONTRACT, 0));
+    let (host, mut events) = within(
+        "host start",
+        Host::start_with_events(host_config(&nats, cache.clone(), RPC_TIMEOUT)),
+    )
+    .await
+    .unwrap();
+    within(
+        "kvcounter start",
+        host.start_actor(kvcounter_source(), 8, HashMap::new()),
+    )
+    .await
+    .unwrap();
+    within("put_link", host.put_link(kv_link(&archive.public_key)))
+        .await
+        .unwrap();
+    let info = within(
+        "start_provider",
+        host.start_provider(provider_source(), "default", None, HashMap::new()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (
+            info.public_key.as_str(),
+            info.contract_id.as_str(),
+            info.restarts
+        ),
+        (archive.public_key.as_str(), CONTRACT, 0)
+    );
     assert!(info.pid.is_some(), "a running provider has a pid");
     let started = next_event(&mut events, "provider_started").await;
     assert_eq!(started["instance_id"], info.instance_id.as_str());
     next_event(&mut events, "health_check_passed").await;
     until_ok(&host, "/ready").await;
-    eprintln!("[{name}] provider healthy and answering after {:.1?}", t.elapsed());
-    Setup { _nats: nats, host, events, provider: archive.public_key.clone(), cache }
+    eprintln!(
+        "[{name}] provider healthy and answering after {:.1?}",
+        t.elapsed()
+    );
+    Setup {
+        _nats: nats,
+        host,
+        events,
+        provider: archive.public_key.clone(),
+        cache,
+    }
 }
 
 impl Setup {
@@ -125,7 +162,8 @@ impl Setup {
 /// wasmbus.rpc.{lattice}.{provider key}.{link}"), or the provider did not answer in time.
 fn is_clear(error: &str, provider: &str) -> bool {
     let e = error.to_lowercase();
-    (error.contains(provider) && (e.contains("nothing in the lattice serves") || e.contains("no responders")))
+    (error.contains(provider)
+        && (e.contains("nothing in the lattice serves") || e.contains("no responders")))
         || e.contains("timed out")
         || e.contains("timeout")
 }
@@ -182,30 +220,48 @@ async fn a_provider_killed_with_sigkill_under_load_is_restarted_and_calls_recove
 
     // Load is flowing: wait until ~2 s of calls went through.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    std::process::Command::new("kill").args(["-9", &old_pid.to_string()]).status().expect("kill -9");
+    std::process::Command::new("kill")
+        .args(["-9", &old_pid.to_string()])
+        .status()
+        .expect("kill -9");
     let killed_at = Instant::now();
     eprintln!("[sigkill] killed provider pid {old_pid}");
 
     let stopped = next_event(&mut s.events, "provider_stopped").await;
     let reason = stopped["reason"].as_str().unwrap_or_default();
-    assert!(reason.contains("signal: 9"), "provider_stopped reason: {stopped}");
+    assert!(
+        reason.contains("signal: 9"),
+        "provider_stopped reason: {stopped}"
+    );
     assert_eq!(stopped["instance_id"], before.instance_id.as_str());
     let started = next_event(&mut s.events, "provider_started").await;
-    assert_ne!(started["instance_id"], before.instance_id.as_str(), "a new process is a new instance");
+    assert_ne!(
+        started["instance_id"],
+        before.instance_id.as_str(),
+        "a new process is a new instance"
+    );
     assert_eq!(started["public_key"], s.provider.as_str());
     next_event(&mut s.events, "health_check_passed").await;
     let healthy_at = Instant::now();
-    eprintln!("[sigkill] stopped → started → healthy in {:.1?}", healthy_at - killed_at);
+    eprintln!(
+        "[sigkill] stopped → started → healthy in {:.1?}",
+        healthy_at - killed_at
+    );
 
     // Let the callers run on the new process for a while, then stop them.
     tokio::time::sleep(Duration::from_secs(3)).await;
     stop.store(true, Ordering::Relaxed);
     let mut logs = Vec::new();
     for caller in callers {
-        logs.push(within("a caller to finish", caller).await.expect("caller task"));
+        logs.push(
+            within("a caller to finish", caller)
+                .await
+                .expect("caller task"),
+        );
     }
 
-    let (mut ok_before, mut failed, mut ok_after, mut slowest_failure) = (0, Vec::new(), 0, Duration::ZERO);
+    let (mut ok_before, mut failed, mut ok_after, mut slowest_failure) =
+        (0, Vec::new(), 0, Duration::ZERO);
     for (i, log) in logs.iter().enumerate() {
         let mut last_after_kill = 0;
         for (started, took, result) in log {
@@ -216,7 +272,10 @@ async fn a_provider_killed_with_sigkill_under_load_is_restarted_and_calls_recove
                 }
                 Ok(n) => {
                     if *started > killed_at {
-                        assert!(*n > last_after_kill, "caller {i}: counter {n} after {last_after_kill} on the new process");
+                        assert!(
+                            *n > last_after_kill,
+                            "caller {i}: counter {n} after {last_after_kill} on the new process"
+                        );
                         last_after_kill = *n;
                     }
                     if *started > healthy_at {
@@ -225,15 +284,25 @@ async fn a_provider_killed_with_sigkill_under_load_is_restarted_and_calls_recove
                 }
                 Err(e) => {
                     assert!(!e.starts_with("HANG"), "caller {i}: {e}");
-                    assert!(*started + *took >= killed_at, "caller {i} failed before the kill: {e}");
-                    assert!(is_clear(e, &s.provider), "caller {i}: unclear error during the outage: {e}");
+                    assert!(
+                        *started + *took >= killed_at,
+                        "caller {i} failed before the kill: {e}"
+                    );
+                    assert!(
+                        is_clear(e, &s.provider),
+                        "caller {i}: unclear error during the outage: {e}"
+                    );
                     slowest_failure = slowest_failure.max(*took);
                     failed.push(e.clone());
                 }
             }
         }
         let after: Vec<_> = log.iter().filter(|(st, _, _)| *st > healthy_at).collect();
-        assert!(!after.is_empty() && after.iter().all(|(_, _, r)| r.is_ok()), "caller {i}: calls after recovery: {:?}", after.iter().map(|(_, _, r)| r).collect::<Vec<_>>());
+        assert!(
+            !after.is_empty() && after.iter().all(|(_, _, r)| r.is_ok()),
+            "caller {i}: calls after recovery: {:?}",
+            after.iter().map(|(_, _, r)| r).collect::<Vec<_>>()
+        );
     }
     let timeouts = failed.iter().filter(|e| e.contains("time")).count();
     eprintln!(
@@ -241,9 +310,15 @@ async fn a_provider_killed_with_sigkill_under_load_is_restarted_and_calls_recove
         failed.len(),
         failed.iter().find(|e| e.contains("time")).or(failed.first())
     );
-    assert!(ok_before >= 8, "load was flowing before the kill ({ok_before} calls)");
+    assert!(
+        ok_before >= 8,
+        "load was flowing before the kill ({ok_before} calls)"
+    );
     assert!(!failed.is_empty(), "calls during the outage fail");
-    assert!(slowest_failure <= RPC_TIMEOUT + Duration::from_secs(2), "a failing call took {slowest_failure:?}");
+    assert!(
+        slowest_failure <= RPC_TIMEOUT + Duration::from_secs(2),
+        "a failing call took {slowest_failure:?}"
+    );
 
     let after = s.host.providers();
     assert_eq!(after.len(), 1);
@@ -251,7 +326,11 @@ async fn a_provider_killed_with_sigkill_under_load_is_restarted_and_calls_recove
     assert!(after[0].healthy);
     assert_ne!(after[0].pid, Some(old_pid));
     assert_ne!(after[0].instance_id, before.instance_id);
-    assert!(host_panics().is_empty(), "host panicked: {:?}", host_panics());
+    assert!(
+        host_panics().is_empty(),
+        "host panicked: {:?}",
+        host_panics()
+    );
     s.finish().await;
 }
 
@@ -262,7 +341,12 @@ async fn a_stopped_provider_fails_calls_clearly_until_started_again() {
     let mut s = setup("stopped").await;
     assert_eq!(until_ok(&s.host, "/s").await, 1);
 
-    within("stop_provider", s.host.stop_provider(&s.provider, "default")).await.unwrap();
+    within(
+        "stop_provider",
+        s.host.stop_provider(&s.provider, "default"),
+    )
+    .await
+    .unwrap();
     let stopped = next_event(&mut s.events, "provider_stopped").await;
     assert_eq!(stopped["reason"], "normal");
     assert!(s.host.providers().is_empty());
@@ -272,13 +356,25 @@ async fn a_stopped_provider_fails_calls_clearly_until_started_again() {
         let (result, took) = bounded_count(&s.host, "/s").await;
         let error = result.expect_err("a call with the provider stopped fails");
         assert!(!error.starts_with("HANG"), "{error}");
-        assert!(took <= RPC_TIMEOUT + Duration::from_secs(2), "a failing call took {took:?}: {error}");
-        assert!(is_clear(&error, &s.provider), "unclear error with the provider stopped: {error}");
+        assert!(
+            took <= RPC_TIMEOUT + Duration::from_secs(2),
+            "a failing call took {took:?}: {error}"
+        );
+        assert!(
+            is_clear(&error, &s.provider),
+            "unclear error with the provider stopped: {error}"
+        );
         errors.push((error, took));
     }
     eprintln!("[stopped] errors: {errors:?}");
 
-    let info = within("start_provider again", s.host.start_provider(provider_source(), "default", None, HashMap::new())).await.unwrap();
+    let info = within(
+        "start_provider again",
+        s.host
+            .start_provider(provider_source(), "default", None, HashMap::new()),
+    )
+    .await
+    .unwrap();
     assert_eq!(info.restarts, 0);
     next_event(&mut s.events, "provider_started").await;
     next_event(&mut s.events, "health_check_passed").await;
@@ -286,6 +382,10 @@ async fn a_stopped_provider_fails_calls_clearly_until_started_again() {
     let first = until_ok(&s.host, "/s").await;
     let (second, _) = bounded_count(&s.host, "/s").await;
     assert_eq!(second.expect("second call after the restart"), first + 1);
-    assert!(host_panics().is_empty(), "host panicked: {:?}", host_panics());
+    assert!(
+        host_panics().is_empty(),
+        "host panicked: {:?}",
+        host_panics()
+    );
     s.finish().await;
 }

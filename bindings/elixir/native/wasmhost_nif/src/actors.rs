@@ -17,7 +17,12 @@ fn actor_source(kind: Atom, data: Binary<'_>) -> Result<ActorSource, Error> {
     let text = || {
         std::str::from_utf8(data.as_slice())
             .map(String::from)
-            .map_err(|_| Error::new(ErrorKind::InvalidInput, "an actor path or reference must be UTF-8"))
+            .map_err(|_| {
+                Error::new(
+                    ErrorKind::InvalidInput,
+                    "an actor path or reference must be UTF-8",
+                )
+            })
     };
     if kind == atoms::bytes() {
         Ok(ActorSource::from(data.as_slice()))
@@ -44,7 +49,8 @@ fn actor_start<'a>(
     annotations: HashMap<String, String>,
 ) -> Term<'a> {
     let host = resource.host.clone();
-    let started = actor_source(kind, data).and_then(|source| run(async move { host.start_actor(source, count, annotations).await }));
+    let started = actor_source(kind, data)
+        .and_then(|source| run(async move { host.start_actor(source, count, annotations).await }));
     terms::result(env, started.map(ActorTerm::from))
 }
 
@@ -60,7 +66,8 @@ fn actor_scale(
     let host = resource.host.clone();
     terms::result(
         env,
-        run(async move { host.scale_actor(&actor_id, count, annotations).await }).map(ActorTerm::from),
+        run(async move { host.scale_actor(&actor_id, count, annotations).await })
+            .map(ActorTerm::from),
     )
 }
 
@@ -74,29 +81,53 @@ fn actor_stop(
     annotations: HashMap<String, String>,
 ) -> Term<'_> {
     let host = resource.host.clone();
-    terms::unit(env, run(async move { host.stop_actor(&actor_id, count, annotations).await }))
+    terms::unit(
+        env,
+        run(async move { host.stop_actor(&actor_id, count, annotations).await }),
+    )
 }
 
 /// Replaces a running actor's module with a higher revision.
 #[rustler::nif(schedule = "DirtyIo")]
-fn actor_update<'a>(env: Env<'a>, resource: ResourceArc<HostResource>, actor_id: String, kind: Atom, data: Binary<'a>) -> Term<'a> {
+fn actor_update<'a>(
+    env: Env<'a>,
+    resource: ResourceArc<HostResource>,
+    actor_id: String,
+    kind: Atom,
+    data: Binary<'a>,
+) -> Term<'a> {
     let host = resource.host.clone();
-    let updated = actor_source(kind, data).and_then(|source| run(async move { host.update_actor(&actor_id, source).await }));
+    let updated = actor_source(kind, data)
+        .and_then(|source| run(async move { host.update_actor(&actor_id, source).await }));
     terms::result(env, updated.map(ActorTerm::from))
 }
 
 /// The running actors.
 #[rustler::nif]
 fn actor_list(resource: ResourceArc<HostResource>) -> Vec<ActorTerm> {
-    resource.host.actors().into_iter().map(ActorTerm::from).collect()
+    resource
+        .host
+        .actors()
+        .into_iter()
+        .map(ActorTerm::from)
+        .collect()
 }
 
 /// Invokes `operation` on an actor (public key or call alias): `{:ok, reply}` or `{:error, {kind, message}}`.
 #[rustler::nif(schedule = "DirtyIo")]
-fn actor_call<'a>(env: Env<'a>, resource: ResourceArc<HostResource>, actor: String, operation: String, payload: Binary<'a>) -> Term<'a> {
+fn actor_call<'a>(
+    env: Env<'a>,
+    resource: ResourceArc<HostResource>,
+    actor: String,
+    operation: String,
+    payload: Binary<'a>,
+) -> Term<'a> {
     let host = resource.host.clone();
     let payload = payload.as_slice().to_vec();
-    terms::result(env, run(async move { host.call_actor(&actor, &operation, payload).await }).map(Bin))
+    terms::result(
+        env,
+        run(async move { host.call_actor(&actor, &operation, payload).await }).map(Bin),
+    )
 }
 
 /// Benchmark baseline: calls `operation` `n` times through the Rust API (`Host::call_actor`

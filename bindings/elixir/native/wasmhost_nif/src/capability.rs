@@ -41,7 +41,10 @@ struct CallTerm {
 
 /// Forwards one host call to `pid` and waits for its reply.
 async fn ask(pid: LocalPid, timeout: Duration, call: CapabilityCall) -> Reply {
-    let what = format!("{} (link {}) {}", call.contract_id, call.link_name, call.operation);
+    let what = format!(
+        "{} (link {}) {}",
+        call.contract_id, call.link_name, call.operation
+    );
     let message = CallTerm {
         actor_id: call.actor_id,
         contract_id: call.contract_id,
@@ -62,7 +65,9 @@ where
     F: for<'a> FnOnce(Env<'a>, ResourceArc<ReplySlot>) -> Term<'a> + Send + 'static,
 {
     let (tx, rx) = oneshot::channel();
-    let slot = ResourceArc::new(ReplySlot { tx: Mutex::new(Some(tx)) });
+    let slot = ResourceArc::new(ReplySlot {
+        tx: Mutex::new(Some(tx)),
+    });
     // After the send only the message keeps the slot alive, so its destructor tells us when the
     // process drops the request.
     let sent = send_from_worker(pid, move |env| build(env, slot)).await;
@@ -93,19 +98,35 @@ fn capability_register(
 ) -> Term<'_> {
     let timeout = Duration::from_millis(timeout_ms);
     let handler = capability_fn(move |call| ask(pid, timeout, call));
-    terms::unit(env, resource.host.register_capability(&contract_id, &link_name, handler))
+    terms::unit(
+        env,
+        resource
+            .host
+            .register_capability(&contract_id, &link_name, handler),
+    )
 }
 
 /// Removes the handler for `contract_id` and `link_name`; returns whether there was one.
 #[rustler::nif]
-fn capability_unregister(resource: ResourceArc<HostResource>, contract_id: String, link_name: String) -> bool {
-    resource.host.unregister_capability(&contract_id, &link_name)
+fn capability_unregister(
+    resource: ResourceArc<HostResource>,
+    contract_id: String,
+    link_name: String,
+) -> bool {
+    resource
+        .host
+        .unregister_capability(&contract_id, &link_name)
 }
 
 /// Answers a host call: `ok` true with the reply bytes, false with an error text.
 /// Returns `:ok`, or `{:error, :not_waiting}` when the call was already answered or timed out.
 #[rustler::nif]
-fn capability_reply<'a>(env: Env<'a>, slot: ResourceArc<ReplySlot>, ok: bool, data: Binary<'a>) -> Term<'a> {
+fn capability_reply<'a>(
+    env: Env<'a>,
+    slot: ResourceArc<ReplySlot>,
+    ok: bool,
+    data: Binary<'a>,
+) -> Term<'a> {
     let reply = if ok {
         Ok(data.as_slice().to_vec())
     } else {

@@ -64,5 +64,10 @@ impl HostOpts {
 }
 
 fn usize_opt(name: &str, v: u64) -> Result<usize, Error> {
-    usize::try_from(v).map_err(|_| Error::new(ErrorKind::InvalidInput, format!("{name} {v} is too large for this machine")))
+    usize::try_from(v).map_err(|_| {
+        Error::new(
+            ErrorKind::InvalidInput,
+            format!("{name} {v} is too large for this machine"),
+        )
+    })
 }

@@ -14,7 +14,10 @@ use crate::terms::{self, Json};
 /// when a send finds `pid` dead.
 #[rustler::nif]
 fn events_subscribe(env: Env<'_>, resource: ResourceArc<HostResource>, pid: LocalPid) -> Term<'_> {
-    let subscribed = resource.host.subscribe_events().and_then(|stream| forward(&resource, stream, pid));
+    let subscribed = resource
+        .host
+        .subscribe_events()
+        .and_then(|stream| forward(&resource, stream, pid));
     terms::unit(env, subscribed)
 }
 
@@ -22,9 +25,14 @@ fn events_subscribe(env: Env<'_>, resource: ResourceArc<HostResource>, pid: Loca
 /// one's included; `host_id` in the messages is the subscribing host's id, the event's `"source"`
 /// the publisher's. Dirty: subscribing waits for the NATS server.
 #[rustler::nif(schedule = "DirtyIo")]
-fn lattice_events_subscribe(env: Env<'_>, resource: ResourceArc<HostResource>, pid: LocalPid) -> Term<'_> {
+fn lattice_events_subscribe(
+    env: Env<'_>,
+    resource: ResourceArc<HostResource>,
+    pid: LocalPid,
+) -> Term<'_> {
     let host = resource.host.clone();
-    let subscribed = run(async move { host.subscribe_lattice_events().await }).and_then(|stream| forward(&resource, stream, pid));
+    let subscribed = run(async move { host.subscribe_lattice_events().await })
+        .and_then(|stream| forward(&resource, stream, pid));
     terms::unit(env, subscribed)
 }
 
@@ -42,7 +50,9 @@ fn forward(resource: &HostResource, mut stream: EventStream, pid: LocalPid) -> R
                     continue;
                 }
             };
-            let sent = msg_env.send_and_clear(&pid, |env| (atoms::wasmhost_event(), host_id.as_str(), Json(json)).encode(env));
+            let sent = msg_env.send_and_clear(&pid, |env| {
+                (atoms::wasmhost_event(), host_id.as_str(), Json(json)).encode(env)
+            });
             if sent.is_err() {
                 break; // the subscriber is gone
             }

@@ -38,7 +38,9 @@ impl Drop for HostResource {
 /// Starts a host: `{:ok, {resource, host_id}}` or `{:error, {kind, message}}`.
 #[rustler::nif(schedule = "DirtyIo")]
 fn host_start(env: Env<'_>, opts: HostOpts) -> Term<'_> {
-    let started = opts.into_config().and_then(|config| run(async move { Host::start(config).await }));
+    let started = opts
+        .into_config()
+        .and_then(|config| run(async move { Host::start(config).await }));
     terms::result(
         env,
         started.map(|host| {
@@ -78,6 +80,11 @@ fn host_friendly_name(resource: ResourceArc<HostResource>) -> String {
 fn host_inventory(env: Env<'_>, resource: ResourceArc<HostResource>) -> Term<'_> {
     let inventory = serde_json::to_value(resource.host.inventory())
         .map(Json)
-        .map_err(|e| wasmhost::Error::new(wasmhost::ErrorKind::Internal, format!("inventory does not serialize: {e}")));
+        .map_err(|e| {
+            wasmhost::Error::new(
+                wasmhost::ErrorKind::Internal,
+                format!("inventory does not serialize: {e}"),
+            )
+        });
     terms::result(env, inventory)
 }

@@ -52,13 +52,27 @@ fn link_put(env: Env<'_>, resource: ResourceArc<HostResource>, link: LinkTerm) -
 
 /// Deletes a link: `{:ok, existed?}`.
 #[rustler::nif(schedule = "DirtyIo")]
-fn link_delete(env: Env<'_>, resource: ResourceArc<HostResource>, actor_id: String, contract_id: String, link_name: String) -> Term<'_> {
+fn link_delete(
+    env: Env<'_>,
+    resource: ResourceArc<HostResource>,
+    actor_id: String,
+    contract_id: String,
+    link_name: String,
+) -> Term<'_> {
     let host = resource.host.clone();
-    terms::result(env, run(async move { host.delete_link(&actor_id, &contract_id, &link_name).await }))
+    terms::result(
+        env,
+        run(async move { host.delete_link(&actor_id, &contract_id, &link_name).await }),
+    )
 }
 
 /// Every link definition known to the host.
 #[rustler::nif]
 fn link_list(resource: ResourceArc<HostResource>) -> Vec<LinkTerm> {
-    resource.host.links().into_iter().map(LinkTerm::from).collect()
+    resource
+        .host
+        .links()
+        .into_iter()
+        .map(LinkTerm::from)
+        .collect()
 }

@@ -97,7 +97,10 @@ fn fields_term<'a>(env: Env<'a>, fields: HashMap<&'static str, String>) -> Term<
 impl Policy for ElixirPolicy {
     async fn evaluate(&self, policy_request: &PolicyRequest) -> PolicyDecision {
         let fields = request_fields(policy_request);
-        let what = format!("the policy request {}", fields.get("kind").map(String::as_str).unwrap_or("?"));
+        let what = format!(
+            "the policy request {}",
+            fields.get("kind").map(String::as_str).unwrap_or("?")
+        );
         let reply = request(self.pid, self.timeout, &what, move |env, slot| {
             (atoms::wasmhost_policy(), slot, fields_term(env, fields)).encode(env)
         })
@@ -111,7 +114,11 @@ impl Policy for ElixirPolicy {
 
 /// Installs `pid` as the host's policy (`nil` removes it).
 #[rustler::nif]
-fn policy_set(resource: ResourceArc<HostResource>, pid: Option<LocalPid>, timeout_ms: u64) -> rustler::Atom {
+fn policy_set(
+    resource: ResourceArc<HostResource>,
+    pid: Option<LocalPid>,
+    timeout_ms: u64,
+) -> rustler::Atom {
     let policy = pid.map(|pid| {
         Arc::new(ElixirPolicy {
             pid,

@@ -17,7 +17,12 @@ fn provider_source(kind: Atom, data: Binary<'_>) -> Result<ProviderSource, Error
     let text = || {
         std::str::from_utf8(data.as_slice())
             .map(String::from)
-            .map_err(|_| Error::new(ErrorKind::InvalidInput, "a provider path or reference must be UTF-8"))
+            .map_err(|_| {
+                Error::new(
+                    ErrorKind::InvalidInput,
+                    "a provider path or reference must be UTF-8",
+                )
+            })
     };
     if kind == atoms::bytes() {
         Ok(ProviderSource::from(data.as_slice()))
@@ -46,20 +51,37 @@ fn provider_start<'a>(
     annotations: HashMap<String, String>,
 ) -> Term<'a> {
     let host = resource.host.clone();
-    let started = provider_source(kind, data)
-        .and_then(|source| run(async move { host.start_provider(source, &link_name, config, annotations).await }));
+    let started = provider_source(kind, data).and_then(|source| {
+        run(async move {
+            host.start_provider(source, &link_name, config, annotations)
+                .await
+        })
+    });
     terms::result(env, started.map(ProviderTerm::from))
 }
 
 /// Stops the provider `public_key` serving `link_name` (shutdown request, grace period, kill).
 #[rustler::nif(schedule = "DirtyIo")]
-fn provider_stop(env: Env<'_>, resource: ResourceArc<HostResource>, public_key: String, link_name: String) -> Term<'_> {
+fn provider_stop(
+    env: Env<'_>,
+    resource: ResourceArc<HostResource>,
+    public_key: String,
+    link_name: String,
+) -> Term<'_> {
     let host = resource.host.clone();
-    terms::unit(env, run(async move { host.stop_provider(&public_key, &link_name).await }))
+    terms::unit(
+        env,
+        run(async move { host.stop_provider(&public_key, &link_name).await }),
+    )
 }
 
 /// The running providers.
 #[rustler::nif]
 fn provider_list(resource: ResourceArc<HostResource>) -> Vec<ProviderTerm> {
-    resource.host.providers().into_iter().map(ProviderTerm::from).collect()
+    resource
+        .host
+        .providers()
+        .into_iter()
+        .map(ProviderTerm::from)
+        .collect()
 }

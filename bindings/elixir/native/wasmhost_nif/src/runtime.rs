@@ -18,7 +18,12 @@ pub(crate) fn runtime() -> Result<&'static tokio::runtime::Runtime, Error> {
                 .map_err(|e| e.to_string())
         })
         .as_ref()
-        .map_err(|e| Error::new(ErrorKind::Internal, format!("cannot start the wasmhost runtime: {e}")))
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::Internal,
+                format!("cannot start the wasmhost runtime: {e}"),
+            )
+        })
 }
 
 /// Drives `fut` to completion on the calling dirty-scheduler thread, inside the shared runtime's
@@ -41,6 +46,7 @@ where
     F: for<'a> FnOnce(rustler::Env<'a>) -> rustler::Term<'a> + Send + 'static,
 {
     let Ok(rt) = runtime() else { return false };
-    let task = rt.spawn(async move { rustler::OwnedEnv::new().send_and_clear(&pid, build).is_ok() });
+    let task =
+        rt.spawn(async move { rustler::OwnedEnv::new().send_and_clear(&pid, build).is_ok() });
     task.await.unwrap_or(false)
 }

@@ -71,7 +71,11 @@ fn json_term<'a>(env: Env<'a>, value: &serde_json::Value) -> Term<'a> {
             _ => n.as_f64().unwrap_or(0.0).encode(env),
         },
         Value::String(s) => s.encode(env),
-        Value::Array(items) => items.iter().map(|item| json_term(env, item)).collect::<Vec<_>>().encode(env),
+        Value::Array(items) => items
+            .iter()
+            .map(|item| json_term(env, item))
+            .collect::<Vec<_>>()
+            .encode(env),
         Value::Object(fields) => {
             let mut map = rustler::types::map::map_new(env);
             for (key, value) in fields {
@@ -114,7 +118,11 @@ impl From<ActorInfo> for ActorTerm {
             name: info.claims.name().map(String::from),
             issuer: info.claims.issuer().to_string(),
             revision: info.claims.revision(),
-            call_alias: info.claims.call_alias().filter(|a| !a.is_empty()).map(String::from),
+            call_alias: info
+                .claims
+                .call_alias()
+                .filter(|a| !a.is_empty())
+                .map(String::from),
             caps: info.claims.caps().to_vec(),
             api_version: info.api_version,
             instances: info

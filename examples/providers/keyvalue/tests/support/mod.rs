@@ -45,7 +45,10 @@ pub fn archive() -> &'static Archive {
             binaries: BTreeMap::from([(native_target(), binary)]),
         };
         let bytes = create_archive(&spec, &issuer, &subject).expect("create the provider archive");
-        Archive { bytes, public_key: subject.public_key() }
+        Archive {
+            bytes,
+            public_key: subject.public_key(),
+        }
     })
 }
 
@@ -60,8 +63,14 @@ pub fn scratch_dir(name: &str) -> PathBuf {
 /// A host on `nats` in a lattice of its own, caching provider binaries in `cache`, with fast
 /// health checks and `rpc_timeout`.
 pub fn host_config(nats: &NatsServer, cache: PathBuf, rpc_timeout: Duration) -> HostConfig {
-    let lattice = format!("kv{}", &KeyPair::new_user().public_key()[1..9].to_lowercase());
-    let mut config = HostConfig::default().with_lattice(lattice).with_nats_url(&nats.url()).expect("nats url");
+    let lattice = format!(
+        "kv{}",
+        &KeyPair::new_user().public_key()[1..9].to_lowercase()
+    );
+    let mut config = HostConfig::default()
+        .with_lattice(lattice)
+        .with_nats_url(&nats.url())
+        .expect("nats url");
     config.cluster_seed = Some(KeyPair::new_cluster().seed().unwrap());
     config.provider_cache_dir = Some(cache);
     config.provider_shutdown_delay = Duration::from_millis(500);
@@ -95,18 +104,30 @@ pub fn kv_link(provider: &str) -> LinkDefinition {
 
 /// `HttpServer.HandleRequest` for `GET path`, msgpack-encoded.
 pub fn request(path: &str) -> Vec<u8> {
-    HttpRequest { method: "GET".into(), path: path.into(), ..Default::default() }.encode()
+    HttpRequest {
+        method: "GET".into(),
+        path: path.into(),
+        ..Default::default()
+    }
+    .encode()
 }
 
 /// One kvcounter request: `Ok(counter)` on a 200 `{"counter":N}`, else the error as text (a
 /// failed `call_actor`, or the 500 body the actor answers when its host call fails).
 pub async fn count(host: &Host, path: &str) -> Result<i64, String> {
-    let reply = host.call_actor(KVCOUNTER, "HttpServer.HandleRequest", request(path)).await.map_err(|e| format!("call_actor: {e}"))?;
-    let response = HttpResponse::decode(&reply).map_err(|e| format!("reply is not an HttpResponse: {e}"))?;
+    let reply = host
+        .call_actor(KVCOUNTER, "HttpServer.HandleRequest", request(path))
+        .await
+        .map_err(|e| format!("call_actor: {e}"))?;
+    let response =
+        HttpResponse::decode(&reply).map_err(|e| format!("reply is not an HttpResponse: {e}"))?;
     let body = String::from_utf8_lossy(&response.body).into_owned();
     if response.status_code != 200 {
         return Err(format!("status {}: {body}", response.status_code));
     }
-    let json: serde_json::Value = serde_json::from_str(&body).map_err(|e| format!("body {body}: {e}"))?;
-    json["counter"].as_i64().ok_or_else(|| format!("no counter in {body}"))
+    let json: serde_json::Value =
+        serde_json::from_str(&body).map_err(|e| format!("body {body}: {e}"))?;
+    json["counter"]
+        .as_i64()
+        .ok_or_else(|| format!("no counter in {body}"))
 }
