@@ -7,7 +7,8 @@
 //! * [`subjects`]: every NATS subject string, and the control-subject parser.
 //! * [`ctl`]: control-interface JSON requests and replies (`wasmbus.ctl.*`).
 //! * [`rpc`]: msgpack `Invocation` / `InvocationResponse` / `LinkDefinition`.
-//! * [`events`]: CloudEvents published on `wasmbus.evt.*` / `wasmbus.rpcevt.*`.
+//! * [`events`]: CloudEvents published on `wasmbus.evt.*` / `wasmbus.rpcevt.*`;
+//!   [`event_data`]: their `data`, typed, for every event type.
 //! * [`http`], [`keyvalue`]: payloads of the two standard capability contracts.
 //! * [`host_data`]: the line a host writes to a capability provider's stdin.
 //! * [`claims`]: JWTs signed with nkeys: actor modules, invocations, providers.
@@ -41,6 +42,7 @@
 pub mod claims;
 pub mod ctl;
 mod error;
+pub mod event_data;
 pub mod events;
 pub mod host_data;
 pub mod http;
@@ -58,6 +60,7 @@ pub use claims::{
 };
 pub use ctl::{CtlOperationAck, HostInventory, HostPing};
 pub use error::ProtocolError;
+pub use event_data::EventData;
 pub use events::{CloudEvent, HeartbeatData};
 pub use host_data::HostData;
 pub use http::{HttpRequest, HttpResponse};
