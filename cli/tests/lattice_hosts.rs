@@ -52,6 +52,11 @@ impl UpProcess {
                 &format!("zone={zone}"),
             ])
             .args(["--cluster-seed", &cluster.seed().unwrap()])
+            // Control clients below name the example actors and archives in the temp dir.
+            .arg("--allow-file-load")
+            .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/actors"))
+            .arg("--allow-file-load")
+            .arg(std::env::temp_dir())
             .env_remove("WASMCLOUD_LATTICE_PREFIX")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

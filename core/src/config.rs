@@ -158,6 +158,11 @@ pub struct HostConfig {
     pub provider_cache_dir: Option<PathBuf>,
     /// Tell providers to log JSON lines (`WASMCLOUD_STRUCTURED_LOGGING_ENABLED`; off).
     pub structured_logging: bool,
+    /// Directories from which control-interface requests (`la`, `scale`, `upd`, `lp` arriving over
+    /// the lattice) may load `file://` or path references (`WASMCLOUD_ALLOW_FILE_LOAD`, a `:` or
+    /// `,` separated list). Empty (the default): a remote client cannot make the host read local
+    /// files. The embedding API and the CLI's own commands read local files regardless.
+    pub allow_file_load: Vec<PathBuf>,
 }
 
 impl Default for HostConfig {
@@ -188,6 +193,7 @@ impl Default for HostConfig {
             provider_health_check_interval: Duration::from_secs(30),
             provider_cache_dir: None,
             structured_logging: false,
+            allow_file_load: Vec::new(),
         }
     }
 }
@@ -251,6 +257,9 @@ impl HostConfig {
         }
         if let Some(v) = get("WASMHOST_OCI_MAX_ARTIFACT_BYTES") {
             cfg.oci_max_artifact_bytes = parse_num(&v, "WASMHOST_OCI_MAX_ARTIFACT_BYTES")?;
+        }
+        if let Some(v) = get("WASMCLOUD_ALLOW_FILE_LOAD") {
+            cfg.allow_file_load = parse_allowed_dirs(&v)?;
         }
         if let Some(v) = get("WASMCLOUD_ENABLE_INVOCATION_EVENTS") {
             cfg.enable_invocation_events = truthy(&v);
@@ -374,6 +383,35 @@ fn split_list(v: &str) -> Vec<String> {
         .collect()
 }
 
+/// `WASMCLOUD_ALLOW_FILE_LOAD`: absolute directories, `:` or `,` separated. wasmCloud's later
+/// hosts took a boolean there; `true` is refused (it would let any lattice client read any file
+/// the host can), `false`/`0` mean none.
+fn parse_allowed_dirs(v: &str) -> crate::Result<Vec<PathBuf>> {
+    let lower = v.to_ascii_lowercase();
+    if matches!(lower.as_str(), "false" | "0" | "no" | "off" | "disabled") {
+        return Ok(Vec::new());
+    }
+    if truthy(v) {
+        return Err(crate::Error::invalid(format!(
+            "WASMCLOUD_ALLOW_FILE_LOAD takes the directories lattice clients may load files from (e.g. /srv/actors), not `{v}`"
+        )));
+    }
+    v.split([':', ','])
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(|d| {
+            let dir = PathBuf::from(d);
+            if dir.is_absolute() {
+                Ok(dir)
+            } else {
+                Err(crate::Error::invalid(format!(
+                    "WASMCLOUD_ALLOW_FILE_LOAD: `{d}` is not an absolute directory"
+                )))
+            }
+        })
+        .collect()
+}
+
 fn truthy(v: &str) -> bool {
     matches!(
         v.to_ascii_lowercase().as_str(),
@@ -485,6 +523,38 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("heartbeat_interval"));
+    }
+
+    #[test]
+    fn file_loads_are_off_unless_directories_are_given() {
+        assert!(HostConfig::default().allow_file_load.is_empty());
+        let cfg = HostConfig::from_vars(vars(&[(
+            "WASMCLOUD_ALLOW_FILE_LOAD",
+            "/srv/actors:/opt/a, /opt/b",
+        )]))
+        .unwrap();
+        assert_eq!(
+            cfg.allow_file_load,
+            vec![
+                PathBuf::from("/srv/actors"),
+                PathBuf::from("/opt/a"),
+                PathBuf::from("/opt/b")
+            ]
+        );
+        assert!(
+            HostConfig::from_vars(vars(&[("WASMCLOUD_ALLOW_FILE_LOAD", "false")]))
+                .unwrap()
+                .allow_file_load
+                .is_empty()
+        );
+        for bad in ["true", "actors"] {
+            let err =
+                HostConfig::from_vars(vars(&[("WASMCLOUD_ALLOW_FILE_LOAD", bad)])).unwrap_err();
+            assert!(
+                err.to_string().contains("WASMCLOUD_ALLOW_FILE_LOAD"),
+                "{err}"
+            );
+        }
     }
 
     #[test]

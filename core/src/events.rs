@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use parking_lot::RwLock;
-use serde_json::Value;
 use tokio::sync::broadcast;
+use wasmhost_protocol::event_data::EventData;
 use wasmhost_protocol::events::CloudEvent;
 
 use crate::lattice::LatticeTransport;
@@ -93,10 +93,10 @@ impl EventBus {
             .map(|tx| EventStream { rx: tx.subscribe() })
     }
 
-    /// Publishes event `kind` (a suffix such as `actor_started`) with `data`.
-    pub(crate) fn publish(&self, kind: &str, data: Value) {
-        let event = Arc::new(CloudEvent::new(kind, &self.source, data));
-        tracing::debug!(event = kind, "lattice event");
+    /// Publishes one event.
+    pub(crate) fn publish(&self, data: EventData) {
+        let event = Arc::new(CloudEvent::from_event_data(&self.source, &data));
+        tracing::debug!(event = data.kind(), "lattice event");
         if let Some(lattice) = self.lattice.read().as_ref() {
             lattice.publish_event(event.clone());
         }
