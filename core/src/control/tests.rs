@@ -35,8 +35,10 @@ impl Fixture {
         let dir = std::env::temp_dir().join(format!("wasmhost-control-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::copy(repo("examples/actors/echo.wasm"), dir.join("echo.wasm")).unwrap();
-        let mut config = HostConfig::default();
-        config.allow_file_load = vec![dir.clone()];
+        let mut config = HostConfig {
+            allow_file_load: vec![dir.clone()],
+            ..Default::default()
+        };
         config.labels.insert("region".into(), "eu".into());
         tune(&mut config);
         let (host, events) = Host::start_with_events(config).await.unwrap();

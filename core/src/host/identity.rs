@@ -83,9 +83,11 @@ mod tests {
     #[test]
     fn seeds_give_keys_and_builtin_labels_win() {
         let cluster = KeyPair::new_cluster();
-        let mut config = HostConfig::default();
-        config.cluster_seed = Some(cluster.seed().unwrap());
-        config.cluster_issuers = vec!["COTHER".into()];
+        let mut config = HostConfig {
+            cluster_seed: Some(cluster.seed().unwrap()),
+            cluster_issuers: vec!["COTHER".into()],
+            ..Default::default()
+        };
         config.labels.insert("hostcore.os".into(), "plan9".into());
         config.labels.insert("region".into(), "eu".into());
         let id = Identity::from_config(&config).unwrap();
@@ -102,8 +104,10 @@ mod tests {
 
     #[test]
     fn a_seed_of_the_wrong_kind_is_refused() {
-        let mut config = HostConfig::default();
-        config.host_seed = Some(KeyPair::new_cluster().seed().unwrap());
+        let mut config = HostConfig {
+            host_seed: Some(KeyPair::new_cluster().seed().unwrap()),
+            ..Default::default()
+        };
         let e = Identity::from_config(&config).err().unwrap();
         assert!(e.message().contains("SN"), "{e}");
         config.host_seed = Some("SNnotaseed".into());

@@ -106,7 +106,10 @@ impl MessageDispatch for KvProvider {
                 let current = match state.values.get(&req.key) {
                     None => 0,
                     Some(v) => v.parse::<i32>().map_err(|e| {
-                        RpcError::InvalidParameter(format!("value of {} is not a number: {e}", req.key))
+                        RpcError::InvalidParameter(format!(
+                            "value of {} is not a number: {e}",
+                            req.key
+                        ))
                     })?,
                 };
                 let new = current + req.value;
