@@ -53,7 +53,7 @@ async fn answer(ctl: Client, port: Arc<dyn HostPort>, p: String, message: Messag
     let request = ControlRequest {
         kind,
         body: message.payload.clone(),
-        reply_limit: ctl.server_info().max_payload,
+        reply_limit: super::max_payload(&ctl),
     };
     let reply = port.control(request).await;
     if let (Some(reply_to), Some(body)) = (message.reply, reply) {

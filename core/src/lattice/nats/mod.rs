@@ -53,6 +53,15 @@ pub(crate) fn transport_error(message: impl Into<String>) -> Error {
     Error::new(ErrorKind::Transport, message)
 }
 
+/// The largest message `client`'s server accepts; unknown (0) before the first connect, when
+/// nothing is sent anyway: then unbounded.
+pub(crate) fn max_payload(client: &Client) -> usize {
+    match client.server_info().max_payload {
+        0 => usize::MAX,
+        n => n,
+    }
+}
+
 /// The host's membership in a NATS lattice.
 pub(crate) struct NatsTransport {
     lattice: String,
