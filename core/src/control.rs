@@ -26,6 +26,7 @@ use wasmhost_protocol::subjects::{CommandVerb, CtlRequestKind};
 
 use crate::host::providers::ALREADY_RUNNING;
 use crate::lattice::ControlRequest;
+use crate::limits;
 use crate::quote::quote_input;
 use crate::{ErrorKind, Host};
 
@@ -169,6 +170,13 @@ async fn command(host: &Host, target: &str, verb: CommandVerb, body: &[u8]) -> O
             if cmd.count == 0 {
                 return fail("Invalid launch actor JSON request: count must be at least 1");
             }
+            if let Err(e) = check_annotations(cmd.annotations.as_ref()) {
+                host.publish_actor_start_failed(&cmd.actor_ref, &e);
+                return fail(format!(
+                    "Invalid launch actor JSON request: {}",
+                    e.message()
+                ));
+            }
             let source = match host.source_from_lattice(&cmd.actor_ref) {
                 Ok(source) => source,
                 Err(e) => {
@@ -236,6 +244,9 @@ async fn command(host: &Host, target: &str, verb: CommandVerb, body: &[u8]) -> O
                     }
                 },
             };
+            if let Err(e) = check_annotations(cmd.annotations.as_ref()) {
+                return fail(format!("Invalid scale actor JSON request: {}", e.message()));
+            }
             let current = running.as_ref().map_or(0, |a| a.instances.len());
             if let Err(e) = host.check_capacity((cmd.count as usize).saturating_sub(current)) {
                 host.publish_actor_start_failed(
@@ -385,6 +396,10 @@ async fn within_budget(
             ack()
         }
     }
+}
+
+fn check_annotations(annotations: Option<&HashMap<String, String>>) -> crate::Result<()> {
+    annotations.map_or(Ok(()), limits::check_annotations)
 }
 
 /// Every constraint is one of the host's labels (the v0.59 subset test).

@@ -164,13 +164,24 @@ mod tests {
         let small = CloudEvent::new("linkdef_set", "N", json!({"id": "X", "values": {"K": "v"}}));
         assert_eq!(fit_event(&small, 1 << 20), small.to_json_bytes());
 
-        let long = CloudEvent::new("linkdef_set", "N", json!({"id": "X", "values": {"CERT": "c".repeat(100_000)}}));
+        let long = CloudEvent::new(
+            "linkdef_set",
+            "N",
+            json!({"id": "X", "values": {"CERT": "c".repeat(100_000)}}),
+        );
         let cut = fit_event(&long, 8192);
         assert!(cut.len() <= 8192);
         let parsed = CloudEvent::from_json_bytes(&cut).unwrap();
-        assert!(parsed.data["values"]["CERT"].as_str().unwrap().contains("truncated"));
+        assert!(parsed.data["values"]["CERT"]
+            .as_str()
+            .unwrap()
+            .contains("truncated"));
 
-        let many = CloudEvent::new("host_heartbeat", "N", json!({"friendly_name": "a-b-1", "actors": vec![json!({"public_key": "M", "instance_id": "i"}); 5000]}));
+        let many = CloudEvent::new(
+            "host_heartbeat",
+            "N",
+            json!({"friendly_name": "a-b-1", "actors": vec![json!({"public_key": "M", "instance_id": "i"}); 5000]}),
+        );
         let cut = fit_event(&many, 4096);
         assert!(cut.len() <= 4096, "{}", cut.len());
         let parsed = CloudEvent::from_json_bytes(&cut).unwrap();
@@ -180,4 +191,3 @@ mod tests {
         assert_eq!(parsed.id, many.id, "the same event, cut");
     }
 }
-

@@ -25,6 +25,8 @@ pub const MAX_LINK_VALUE_BYTES: usize = 16 * 1024;
 pub const MAX_LINK_VALUES_TOTAL_BYTES: usize = 64 * 1024;
 /// Bytes of an id-like field: public keys, contract ids, link names.
 pub const MAX_ID_BYTES: usize = 256;
+/// Bytes of an operation name (`HttpServer.HandleRequest` is 24).
+pub const MAX_OPERATION_BYTES: usize = 1024;
 /// Link definitions one host keeps for the lattice.
 pub const MAX_LINKS: usize = 10_000;
 
@@ -60,6 +62,20 @@ pub fn check_id(what: &str, value: &str) -> Result<()> {
         return Err(Error::invalid(format!(
             "{what} {} is longer than {MAX_ID_BYTES} bytes",
             quote_input(value)
+        )));
+    }
+    Ok(())
+}
+
+/// Checks an operation name: present and at most [`MAX_OPERATION_BYTES`].
+pub fn check_operation(operation: &str) -> Result<()> {
+    if operation.is_empty() {
+        return Err(Error::invalid("operation must not be empty"));
+    }
+    if operation.len() > MAX_OPERATION_BYTES {
+        return Err(Error::invalid(format!(
+            "operation {} is longer than {MAX_OPERATION_BYTES} bytes",
+            quote_input(operation)
         )));
     }
     Ok(())

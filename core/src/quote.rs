@@ -13,12 +13,20 @@ pub const MAX_QUOTE_CHARS: usize = 256;
 /// `input` itself when short, else its first [`MAX_QUOTE_CHARS`] characters followed by a marker
 /// that says how long it was.
 pub fn quote_input(input: &str) -> Cow<'_, str> {
-    match input.char_indices().nth(MAX_QUOTE_CHARS) {
-        None => Cow::Borrowed(input),
+    bounded(input, MAX_QUOTE_CHARS)
+}
+
+/// Longest error text relayed from an actor (`__guest_error`), in characters.
+pub const MAX_RELAYED_ERROR_CHARS: usize = 4096;
+
+/// `text` itself when at most `max_chars` characters, else cut there with the same marker.
+pub fn bounded(text: &str, max_chars: usize) -> Cow<'_, str> {
+    match text.char_indices().nth(max_chars) {
+        None => Cow::Borrowed(text),
         Some((cut, _)) => Cow::Owned(format!(
             "{}…(truncated, {} bytes)",
-            &input[..cut],
-            input.len()
+            &text[..cut],
+            text.len()
         )),
     }
 }

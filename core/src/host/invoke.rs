@@ -58,9 +58,7 @@ pub(crate) async fn call_actor(
             inner.config.max_payload
         )));
     }
-    if operation.is_empty() {
-        return Err(Error::invalid("operation must not be empty"));
-    }
+    crate::limits::check_operation(operation)?;
     // Hot path: a key lookup without allocating; call aliases only when the key is not running here.
     let local = inner.actors.read().get(actor).cloned();
     let (target, local) = match local {
@@ -155,6 +153,7 @@ async fn serve_inbound_checked(
     inner: &HostInner,
     invocation: Invocation,
 ) -> Result<Vec<u8>, String> {
+    crate::limits::check_operation(&invocation.operation).map_err(|e| e.to_string())?;
     invocation
         .validate(&inner.cluster_issuers)
         .map_err(|e| e.to_string())?;

@@ -25,8 +25,7 @@ pub(crate) fn spawn_publisher(
                 &events
             };
             let body = crate::events::fit_event(&event, super::max_payload(&ctl));
-            if let Err(e) = ctl.publish(subject.clone(), body.into()).await
-            {
+            if let Err(e) = ctl.publish(subject.clone(), body.into()).await {
                 tracing::warn!(event = event.short_type(), error = %e, "could not publish a lattice event");
             }
         }
