@@ -163,6 +163,16 @@ pub struct HostConfig {
     /// `,` separated list). Empty (the default): a remote client cannot make the host read local
     /// files. The embedding API and the CLI's own commands read local files regardless.
     pub allow_file_load: Vec<PathBuf>,
+    /// Keep compiled actors on disk so an actor started again (after a restart, or by another
+    /// host of this machine) skips compiling (`WASMHOST_MODULE_CACHE`, on by default).
+    pub module_cache: bool,
+    /// Where compiled actors are kept (`WASMHOST_MODULE_CACHE_DIR`); `None` =
+    /// `$XDG_CACHE_HOME/wasmhost/modules` or `~/.cache/wasmhost/modules`. Must be private to the
+    /// user (it holds native code): a directory others can write to is not used.
+    pub module_cache_dir: Option<PathBuf>,
+    /// Bound of that cache in bytes; least recently used modules go first
+    /// (`WASMHOST_MODULE_CACHE_MAX_BYTES`, 512 MiB).
+    pub module_cache_max_bytes: u64,
 }
 
 impl Default for HostConfig {
@@ -194,6 +204,9 @@ impl Default for HostConfig {
             provider_cache_dir: None,
             structured_logging: false,
             allow_file_load: Vec::new(),
+            module_cache: true,
+            module_cache_dir: None,
+            module_cache_max_bytes: crate::actor::module_cache::DEFAULT_MODULE_CACHE_MAX_BYTES,
         }
     }
 }
@@ -257,6 +270,15 @@ impl HostConfig {
         }
         if let Some(v) = get("WASMHOST_OCI_MAX_ARTIFACT_BYTES") {
             cfg.oci_max_artifact_bytes = parse_num(&v, "WASMHOST_OCI_MAX_ARTIFACT_BYTES")?;
+        }
+        if let Some(v) = get("WASMHOST_MODULE_CACHE") {
+            cfg.module_cache = truthy(&v);
+        }
+        if let Some(v) = get("WASMHOST_MODULE_CACHE_DIR") {
+            cfg.module_cache_dir = Some(PathBuf::from(v));
+        }
+        if let Some(v) = get("WASMHOST_MODULE_CACHE_MAX_BYTES") {
+            cfg.module_cache_max_bytes = parse_num(&v, "WASMHOST_MODULE_CACHE_MAX_BYTES")?;
         }
         if let Some(v) = get("WASMCLOUD_ALLOW_FILE_LOAD") {
             cfg.allow_file_load = parse_allowed_dirs(&v)?;
@@ -523,6 +545,22 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("heartbeat_interval"));
+    }
+
+    #[test]
+    fn the_module_cache_can_be_moved_bounded_or_turned_off() {
+        assert!(HostConfig::default().module_cache);
+        let cfg = HostConfig::from_vars(vars(&[
+            ("WASMHOST_MODULE_CACHE", "off"),
+            ("WASMHOST_MODULE_CACHE_DIR", "/var/cache/m"),
+            ("WASMHOST_MODULE_CACHE_MAX_BYTES", "1000"),
+        ]))
+        .unwrap();
+        assert!(!cfg.module_cache);
+        assert_eq!(
+            (cfg.module_cache_dir, cfg.module_cache_max_bytes),
+            (Some(PathBuf::from("/var/cache/m")), 1000)
+        );
     }
 
     #[test]

@@ -117,7 +117,19 @@ impl Host {
     pub async fn start_with_events(config: HostConfig) -> Result<(Host, EventStream)> {
         config.validate()?;
         let identity = identity::Identity::from_config(&config)?;
-        let engine = ActorEngine::new(config.max_instances, config.max_instance_memory)?;
+        let module_cache = config.module_cache.then(|| {
+            config
+                .module_cache_dir
+                .clone()
+                .unwrap_or_else(crate::actor::module_cache::default_root)
+        });
+        let engine = ActorEngine::new(
+            config.max_instances,
+            config.max_instance_memory,
+            module_cache
+                .as_deref()
+                .map(|root| (root, config.module_cache_max_bytes)),
+        )?;
         let id = identity.host_key.public_key();
         let inner = Arc::new_cyclic(|weak_self| HostInner {
             events: EventBus::new(id.clone()),

@@ -22,6 +22,7 @@ use std::sync::Once;
 use bytes::Bytes;
 use wasmhost_protocol::ctl::RegistryCredentialMap;
 
+pub(crate) use self::cache::cache_base;
 use self::cache::{BlobCache, RefEntry};
 use self::credentials::{CredentialStore, EnvCredentials};
 use self::registry::RegistryClient;
