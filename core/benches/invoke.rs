@@ -245,7 +245,29 @@ fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
+/// `WASMHOST_BENCH_CHILD_START=dir`: one actor start on a new host in this fresh process, with
+/// the compiled-module cache at `dir`; prints the nanoseconds it took.
+fn child_start(dir: &str) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let echo = std::fs::read(repo("examples/actors/echo.wasm")).unwrap();
+    let config = HostConfig {
+        module_cache_dir: Some(PathBuf::from(dir)),
+        ..Default::default()
+    };
+    let host = rt.block_on(Host::start(config)).unwrap();
+    let start = Instant::now();
+    rt.block_on(host.start_actor(ActorSource::Bytes(echo.into()), 1, HashMap::new()))
+        .unwrap();
+    println!("{}", start.elapsed().as_nanos());
+}
+
 fn main() {
+    if let Ok(dir) = std::env::var("WASMHOST_BENCH_CHILD_START") {
+        return child_start(&dir);
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -288,16 +310,53 @@ fn main() {
     }
 
     println!("\n## Actor start (echo, 134 KB, claims verified, 1 instance)\n");
+    // Cold: nothing compiled anywhere (no disk cache).
+    let no_disk = || HostConfig {
+        module_cache: false,
+        ..Default::default()
+    };
     let mut cold = Vec::new();
     for _ in 0..5 {
-        let h = rt.block_on(Host::start(HostConfig::default())).unwrap();
+        let h = rt.block_on(Host::start(no_disk())).unwrap();
         let start = Instant::now();
         rt.block_on(h.start_actor(ActorSource::Bytes(echo.clone().into()), 1, HashMap::new()))
             .unwrap();
         cold.push(start.elapsed().as_nanos() as u64);
         rt.block_on(h.stop()).unwrap();
     }
-    let h = rt.block_on(Host::start(HostConfig::default())).unwrap();
+    // From the disk cache: every start on a new host (a fresh engine, as after a restart).
+    let disk_dir =
+        std::env::temp_dir().join(format!("wasmhost-bench-modules-{}", std::process::id()));
+    let on_disk = || HostConfig {
+        module_cache_dir: Some(disk_dir.clone()),
+        ..Default::default()
+    };
+    let mut from_disk = Vec::new();
+    for i in 0..51 {
+        let h = rt.block_on(Host::start(on_disk())).unwrap();
+        let start = Instant::now();
+        rt.block_on(h.start_actor(ActorSource::Bytes(echo.clone().into()), 1, HashMap::new()))
+            .unwrap();
+        if i > 0 {
+            from_disk.push(start.elapsed().as_nanos() as u64);
+        }
+        rt.block_on(h.stop()).unwrap();
+    }
+    // The same in fresh processes: this binary again, timing one start and exiting.
+    let mut fresh = Vec::new();
+    for _ in 0..20 {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .env("WASMHOST_BENCH_CHILD_START", &disk_dir)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        fresh.push(
+            text.trim()
+                .parse::<u64>()
+                .unwrap_or_else(|_| panic!("child said {text:?}")),
+        );
+    }
+    let h = rt.block_on(Host::start(no_disk())).unwrap();
     let mut cached = Vec::new();
     for i in 0..201 {
         let start = Instant::now();
@@ -310,17 +369,27 @@ fn main() {
         rt.block_on(h.stop_actor(&info.public_key, 0, HashMap::new()))
             .unwrap();
     }
-    let (cold, cached) = (stats(cold), stats(cached));
-    println!("| start                      |        p50 |        p99 |");
-    println!("|----------------------------|------------|------------|");
+    let (cold, from_disk, fresh, cached) =
+        (stats(cold), stats(from_disk), stats(fresh), stats(cached));
+    println!("| start                                      |        p50 |        p99 |");
+    println!("|--------------------------------------------|------------|------------|");
     println!(
-        "| cold (compile), 5 hosts    | {:>10.2?} | {:>10.2?} |",
+        "| cold (Cranelift), 5 hosts                  | {:>10.2?} | {:>10.2?} |",
         cold.p50, cold.p99
     );
     println!(
-        "| cached module, 200 starts  | {:>10.2?} | {:>10.2?} |",
+        "| disk cache, new host each, 50 starts       | {:>10.2?} | {:>10.2?} |",
+        from_disk.p50, from_disk.p99
+    );
+    println!(
+        "| disk cache, fresh process each, 20 starts  | {:>10.2?} | {:>10.2?} |",
+        fresh.p50, fresh.p99
+    );
+    println!(
+        "| in-memory module, same host, 200 starts    | {:>10.2?} | {:>10.2?} |",
         cached.p50, cached.p99
     );
+    let _ = std::fs::remove_dir_all(&disk_dir);
 
     println!("\n## Scale echo 1 -> 1000 instances\n");
     let info = rt

@@ -161,14 +161,39 @@ impl<T: DeserializeOwned> Claims<T> {
         let sig = BASE64URL_NOPAD
             .decode(sig_b64.as_bytes())
             .map_err(|e| ClaimsError::Malformed(format!("signature is not base64url: {e}")))?;
-        let issuer = KeyPair::from_public_key(&claims.iss).map_err(|e| {
-            ClaimsError::Malformed(format!("issuer '{}' is not a public nkey: {e}", claims.iss))
-        })?;
+        let issuer = issuer_key(&claims.iss)?;
         // The signed input is the first two segments exactly as received.
         let signed_len = header.len() + 1 + claims_b64.len();
         let valid = issuer.verify(&token.as_bytes()[..signed_len], &sig).is_ok();
         Ok((claims, valid))
     }
+}
+
+/// The verifying key of `iss`, decoded once per process: every invocation of a lattice carries
+/// one of a few cluster keys, and decoding one (base32, CRC, point decompression) costs a good
+/// part of a verification. Bounded: a flood of distinct issuers only empties the cache.
+fn issuer_key(iss: &str) -> Result<std::sync::Arc<KeyPair>, ClaimsError> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, OnceLock, RwLock};
+    const MAX_CACHED_ISSUERS: usize = 256;
+    static KEYS: OnceLock<RwLock<HashMap<String, Arc<KeyPair>>>> = OnceLock::new();
+    let keys = KEYS.get_or_init(Default::default);
+    if let Some(key) = keys.read().ok().and_then(|k| k.get(iss).cloned()) {
+        return Ok(key);
+    }
+    let key = Arc::new(KeyPair::from_public_key(iss).map_err(|e| {
+        ClaimsError::Malformed(format!(
+            "issuer '{}' is not a public nkey: {e}",
+            iss.chars().take(64).collect::<String>()
+        ))
+    })?);
+    if let Ok(mut keys) = keys.write() {
+        if keys.len() >= MAX_CACHED_ISSUERS {
+            keys.clear();
+        }
+        keys.insert(iss.to_string(), key.clone());
+    }
+    Ok(key)
 }
 
 fn split_token(token: &str) -> Result<[&str; 3], ClaimsError> {
