@@ -2,7 +2,11 @@
 //! the actor's `KeyValue.Increment` host call → a signed invocation over NATS → the
 //! `wasmhost-keyvalue` process (in-memory store) → reply. For comparison, the same actor on an
 //! embedded host whose `wasmcloud:keyvalue` is the in-process `InMemoryKeyValue` handler: the
-//! difference is the cost of the NATS hop and the provider process.
+//! difference is the cost of the NATS hop and the provider process. And the verified floor of the
+//! NATS hop: a caller that signs a `KeyValue.Increment` invocation as a host does, and a responder
+//! in this process that does only what the protocol requires of a provider (decode, verify the
+//! JWT, its issuer, hash and URLs, check target and link, increment an in-memory counter, encode
+//! the response), with no actor, host or provider SDK around them.
 //!
 //! Run: `cargo bench -p wasmhost-keyvalue --bench kvcounter_rps` (needs nats-server: .venv/bin or
 //! PATH). `KVCOUNTER_BENCH_SECS` sets the measured seconds per row (default 5).
@@ -15,8 +19,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
+use nkeys::KeyPair;
 use support::*;
 use wasmhost::keyvalue::{InMemoryKeyValue, KEYVALUE_CONTRACT};
+use wasmhost::protocol::keyvalue::IncrementRequest;
+use wasmhost::protocol::rpc::{Invocation, InvocationResponse, WasmCloudEntity};
 use wasmhost::{Host, HostConfig};
 
 struct Outcome {
@@ -29,10 +36,24 @@ struct Outcome {
 /// `in_flight` callers loop on kvcounter for `warmup`, then for `run`; latency of every measured
 /// call in an HDR histogram (ns, 3 significant digits).
 async fn measure(host: &Host, in_flight: usize, warmup: Duration, run: Duration) -> Outcome {
+    let host = host.clone();
+    measure_with(in_flight, warmup, run, move |path| {
+        let host = host.clone();
+        async move { count(&host, &path).await }
+    })
+    .await
+}
+
+/// [`measure`] of any call that returns the counter for a path.
+async fn measure_with<F, Fut>(in_flight: usize, warmup: Duration, run: Duration, call: F) -> Outcome
+where
+    F: Fn(String) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<i64, String>> + Send,
+{
     let phase = |length: Duration| {
         let workers: Vec<_> = (0..in_flight)
             .map(|i| {
-                let host = host.clone();
+                let call = call.clone();
                 let path = format!("/bench/{i}");
                 tokio::spawn(async move {
                     let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).unwrap();
@@ -40,7 +61,7 @@ async fn measure(host: &Host, in_flight: usize, warmup: Duration, run: Duration)
                     let mut last = 0;
                     while Instant::now() < end {
                         let t = Instant::now();
-                        let n = count(&host, &path)
+                        let n = call(path.clone())
                             .await
                             .unwrap_or_else(|e| panic!("kvcounter call failed: {e}"));
                         hist.record(t.elapsed().as_nanos().max(1) as u64).unwrap();
@@ -120,6 +141,43 @@ fn main() {
         })
         .await;
 
+        // The verified floor: signer and verifying responder on the same nats-server.
+        let floor_key = Arc::new(KeyPair::from_seed(lattice_host.config().cluster_seed.as_deref().unwrap()).unwrap());
+        let issuers = vec![floor_key.public_key()];
+        let responder = async_nats::connect(nats.url()).await.unwrap();
+        let mut floor_sub = responder.subscribe("bench.kvfloor").await.unwrap();
+        let provider_key = archive.public_key.clone();
+        tokio::spawn(async move {
+            use futures::StreamExt;
+            let linked: std::collections::HashSet<String> = [KVCOUNTER.to_string()].into();
+            let mut counters: HashMap<String, i64> = HashMap::new();
+            while let Some(msg) = floor_sub.next().await {
+                let Some(reply) = msg.reply else { continue };
+                let inv = Invocation::decode(&msg.payload).unwrap();
+                inv.validate(&issuers).unwrap();
+                assert!(inv.target.public_key == provider_key && linked.contains(&inv.origin.public_key));
+                let req: IncrementRequest = wasmhost::protocol::decode(&inv.msg).unwrap();
+                let n = counters.entry(req.key).or_default();
+                *n += i64::from(req.value);
+                let response = InvocationResponse::success(inv.id, wasmhost::protocol::encode(&(*n as i32)));
+                let _ = responder.publish(reply, response.encode().into()).await;
+            }
+        });
+        let caller = async_nats::connect(nats.url()).await.unwrap();
+        let (caller_id, provider_pk) = (lattice_host.id().to_string(), archive.public_key.clone());
+        let floor_call = move |path: String| {
+            let (caller, key, caller_id, provider_pk) = (caller.clone(), floor_key.clone(), caller_id.clone(), provider_pk.clone());
+            async move {
+                let payload = wasmhost::protocol::encode(&IncrementRequest { key: path, value: 1 });
+                let target = WasmCloudEntity::provider(&provider_pk, CONTRACT, "default");
+                let inv = Invocation::new_signed(&key, WasmCloudEntity::actor(KVCOUNTER), target, "KeyValue.Increment", payload, &caller_id).map_err(|e| e.to_string())?;
+                let reply = caller.request("bench.kvfloor", inv.encode().into()).await.map_err(|e| e.to_string())?;
+                let response = InvocationResponse::decode(&reply.payload).map_err(|e| e.to_string())?;
+                let n: i32 = wasmhost::protocol::decode(&response.msg).map_err(|e| e.to_string())?;
+                Ok(i64::from(n))
+            }
+        };
+
         // In process: an embedded host, the same actor, the host's InMemoryKeyValue handler.
         let local_host = Host::start(HostConfig::default()).await.unwrap();
         local_host.register_capability(KEYVALUE_CONTRACT, "default", Arc::new(InMemoryKeyValue::new())).unwrap();
@@ -129,8 +187,11 @@ fn main() {
         println!("| path                                           | in flight | calls   | calls/s   | p50        | p99        |");
         println!("|------------------------------------------------|-----------|---------|-----------|------------|------------|");
         for in_flight in [1, 16] {
+            let floor = measure_with(in_flight, warmup, run, floor_call.clone()).await;
+            row("verified floor: sign → NATS → verify → increment", in_flight, &floor);
             let o = measure(&lattice_host, in_flight, warmup, run).await;
             row("kvcounter → NATS → wasmhost-keyvalue process", in_flight, &o);
+            println!("|   (vs floor: p50 {:.2}x, calls/s {:.2}x)          |           |         |           |            |            |", o.p50.as_secs_f64() / floor.p50.as_secs_f64(), o.per_sec / floor.per_sec);
             let o = measure(&local_host, in_flight, warmup, run).await;
             row("kvcounter → in-process InMemoryKeyValue", in_flight, &o);
         }
