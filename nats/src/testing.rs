@@ -240,6 +240,15 @@ impl Drop for NatsServer {
     }
 }
 
+/// `openssl req` arguments for a new unencrypted EC P-256 key.
+const NEW_EC_KEY: &[&str] = &[
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+];
+
 /// A CA, a server certificate for 127.0.0.1/localhost and a client certificate signed by it,
 /// plus a second CA that signed nothing (to show an untrusted server), made with `openssl`.
 pub struct TestPki {
@@ -285,23 +294,16 @@ impl TestPki {
             format!("{name}.pem"),
             format!("/CN=wasmhost test {name}"),
         );
-        self.openssl(&[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-keyout",
-            &key,
-            "-out",
-            &cert,
-            "-days",
-            "2",
-            "-subj",
-            &subject,
-        ]);
+        self.openssl(
+            &[
+                &["req", "-x509"],
+                NEW_EC_KEY,
+                &[
+                    "-keyout", &key, "-out", &cert, "-days", "2", "-subj", &subject,
+                ],
+            ]
+            .concat(),
+        );
     }
 
     fn leaf(&self, name: &str, cn: &str, extensions: &str) {
@@ -313,20 +315,14 @@ impl TestPki {
             format!("{name}.pem"),
             format!("/CN={cn}"),
         );
-        self.openssl(&[
-            "req",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-keyout",
-            &key,
-            "-out",
-            &csr,
-            "-subj",
-            &subject,
-        ]);
+        self.openssl(
+            &[
+                &["req"],
+                NEW_EC_KEY,
+                &["-keyout", &key, "-out", &csr, "-subj", &subject],
+            ]
+            .concat(),
+        );
         self.openssl(&[
             "x509",
             "-req",
