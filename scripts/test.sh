@@ -5,6 +5,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 bash scripts/setup.sh
 export PATH="$root/.venv/bin:$PATH"
+bash scripts/check-gates.sh
 
 echo "== cargo test (workspace)"
 cargo test --workspace --no-fail-fast 2>&1 | tee /tmp/wasmhost-cargo-test.log

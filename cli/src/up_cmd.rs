@@ -44,6 +44,12 @@ pub struct UpArgs {
     /// An actor (.wasm path, file:// or OCI reference) to start once the host is up, repeatable.
     #[arg(long = "actor", value_name = "REF")]
     actors: Vec<String>,
+    /// Let control-interface clients start actors and providers from files in DIR (`file://` or
+    /// path references in `la`, `scale`, `upd`, `lp`), repeatable; WASMCLOUD_ALLOW_FILE_LOAD.
+    /// Without it, clients on the lattice can only name OCI references: any process that can
+    /// publish on the lattice could otherwise make this host read its files.
+    #[arg(long = "allow-file-load", value_name = "DIR")]
+    allow_file_load: Vec<std::path::PathBuf>,
 }
 
 pub fn run(args: UpArgs) -> Result<(), String> {
@@ -100,6 +106,18 @@ fn config(args: &UpArgs) -> Result<HostConfig, String> {
     }
     if args.enable_invocation_events {
         config.enable_invocation_events = true;
+    }
+    for dir in &args.allow_file_load {
+        let dir = dir
+            .canonicalize()
+            .map_err(|e| format!("--allow-file-load {}: {e}", dir.display()))?;
+        if !dir.is_dir() {
+            return Err(format!(
+                "--allow-file-load {}: not a directory",
+                dir.display()
+            ));
+        }
+        config.allow_file_load.push(dir);
     }
     Ok(config)
 }

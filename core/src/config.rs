@@ -66,6 +66,21 @@ pub struct HostConfig {
     pub provider_cache_dir: Option<PathBuf>,
     /// Tell providers to log JSON lines (`WASMCLOUD_STRUCTURED_LOGGING_ENABLED`; off).
     pub structured_logging: bool,
+    /// Directories from which control-interface requests (`la`, `scale`, `upd`, `lp` arriving over
+    /// the lattice) may load `file://` or path references (`WASMCLOUD_ALLOW_FILE_LOAD`, a `:` or
+    /// `,` separated list). Empty (the default): a remote client cannot make the host read local
+    /// files. The embedding API and the CLI's own commands read local files regardless.
+    pub allow_file_load: Vec<PathBuf>,
+    /// Keep compiled actors on disk so an actor started again (after a restart, or by another
+    /// host of this machine) skips compiling (`WASMHOST_MODULE_CACHE`, on by default).
+    pub module_cache: bool,
+    /// Where compiled actors are kept (`WASMHOST_MODULE_CACHE_DIR`); `None` =
+    /// `$XDG_CACHE_HOME/wasmhost/modules` or `~/.cache/wasmhost/modules`. Must be private to the
+    /// user (it holds native code): a directory others can write to is not used.
+    pub module_cache_dir: Option<PathBuf>,
+    /// Bound of that cache in bytes; least recently used modules go first
+    /// (`WASMHOST_MODULE_CACHE_MAX_BYTES`, 512 MiB).
+    pub module_cache_max_bytes: u64,
 }
 
 impl Default for HostConfig {
@@ -96,6 +111,10 @@ impl Default for HostConfig {
             provider_health_check_interval: Duration::from_secs(30),
             provider_cache_dir: None,
             structured_logging: false,
+            allow_file_load: Vec::new(),
+            module_cache: true,
+            module_cache_dir: None,
+            module_cache_max_bytes: crate::actor::module_cache::DEFAULT_MODULE_CACHE_MAX_BYTES,
         }
     }
 }
@@ -159,6 +178,18 @@ impl HostConfig {
         }
         if let Some(v) = get("WASMHOST_OCI_MAX_ARTIFACT_BYTES") {
             cfg.oci_max_artifact_bytes = parse_num(&v, "WASMHOST_OCI_MAX_ARTIFACT_BYTES")?;
+        }
+        if let Some(v) = get("WASMHOST_MODULE_CACHE") {
+            cfg.module_cache = truthy(&v);
+        }
+        if let Some(v) = get("WASMHOST_MODULE_CACHE_DIR") {
+            cfg.module_cache_dir = Some(PathBuf::from(v));
+        }
+        if let Some(v) = get("WASMHOST_MODULE_CACHE_MAX_BYTES") {
+            cfg.module_cache_max_bytes = parse_num(&v, "WASMHOST_MODULE_CACHE_MAX_BYTES")?;
+        }
+        if let Some(v) = get("WASMCLOUD_ALLOW_FILE_LOAD") {
+            cfg.allow_file_load = parse_allowed_dirs(&v)?;
         }
         if let Some(v) = get("WASMCLOUD_ENABLE_INVOCATION_EVENTS") {
             cfg.enable_invocation_events = truthy(&v);
@@ -245,6 +276,35 @@ fn split_list(v: &str) -> Vec<String> {
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(String::from)
+        .collect()
+}
+
+/// `WASMCLOUD_ALLOW_FILE_LOAD`: absolute directories, `:` or `,` separated. wasmCloud's later
+/// hosts took a boolean there; `true` is refused (it would let any lattice client read any file
+/// the host can), `false`/`0` mean none.
+fn parse_allowed_dirs(v: &str) -> crate::Result<Vec<PathBuf>> {
+    let lower = v.to_ascii_lowercase();
+    if matches!(lower.as_str(), "false" | "0" | "no" | "off" | "disabled") {
+        return Ok(Vec::new());
+    }
+    if truthy(v) {
+        return Err(crate::Error::invalid(format!(
+            "WASMCLOUD_ALLOW_FILE_LOAD takes the directories lattice clients may load files from (e.g. /srv/actors), not `{v}`"
+        )));
+    }
+    v.split([':', ','])
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(|d| {
+            let dir = PathBuf::from(d);
+            if dir.is_absolute() {
+                Ok(dir)
+            } else {
+                Err(crate::Error::invalid(format!(
+                    "WASMCLOUD_ALLOW_FILE_LOAD: `{d}` is not an absolute directory"
+                )))
+            }
+        })
         .collect()
 }
 
@@ -352,6 +412,54 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("heartbeat_interval"));
+    }
+
+    #[test]
+    fn the_module_cache_can_be_moved_bounded_or_turned_off() {
+        assert!(HostConfig::default().module_cache);
+        let cfg = HostConfig::from_vars(vars(&[
+            ("WASMHOST_MODULE_CACHE", "off"),
+            ("WASMHOST_MODULE_CACHE_DIR", "/var/cache/m"),
+            ("WASMHOST_MODULE_CACHE_MAX_BYTES", "1000"),
+        ]))
+        .unwrap();
+        assert!(!cfg.module_cache);
+        assert_eq!(
+            (cfg.module_cache_dir, cfg.module_cache_max_bytes),
+            (Some(PathBuf::from("/var/cache/m")), 1000)
+        );
+    }
+
+    #[test]
+    fn file_loads_are_off_unless_directories_are_given() {
+        assert!(HostConfig::default().allow_file_load.is_empty());
+        let cfg = HostConfig::from_vars(vars(&[(
+            "WASMCLOUD_ALLOW_FILE_LOAD",
+            "/srv/actors:/opt/a, /opt/b",
+        )]))
+        .unwrap();
+        assert_eq!(
+            cfg.allow_file_load,
+            vec![
+                PathBuf::from("/srv/actors"),
+                PathBuf::from("/opt/a"),
+                PathBuf::from("/opt/b")
+            ]
+        );
+        assert!(
+            HostConfig::from_vars(vars(&[("WASMCLOUD_ALLOW_FILE_LOAD", "false")]))
+                .unwrap()
+                .allow_file_load
+                .is_empty()
+        );
+        for bad in ["true", "actors"] {
+            let err =
+                HostConfig::from_vars(vars(&[("WASMCLOUD_ALLOW_FILE_LOAD", bad)])).unwrap_err();
+            assert!(
+                err.to_string().contains("WASMCLOUD_ALLOW_FILE_LOAD"),
+                "{err}"
+            );
+        }
     }
 
     #[test]

@@ -22,27 +22,28 @@ mod actor;
 pub mod builtins;
 mod capability;
 mod config;
+mod control;
 mod error;
 mod events;
+pub mod files;
 mod host;
 pub mod keyvalue;
 pub mod lattice;
-mod links;
+pub mod limits;
 mod names;
 pub mod oci;
 mod policy;
-mod provider;
 pub mod provider_archive;
-mod rpc;
+pub mod quote;
 
 pub use actor::InstanceInfo;
 pub use capability::{capability_fn, CapabilityCall, CapabilityHandler};
 pub use config::HostConfig;
 pub use error::{Error, ErrorKind, Result};
 pub use events::EventStream;
+pub use host::ProviderInfo;
 pub use host::{ActorInfo, ActorSource, ArtifactSource, Host, ProviderSource, VERSION};
 pub use policy::{Policy, PolicyDecision, PolicyRequest};
-pub use provider::ProviderInfo;
 pub use provider_archive::ProviderArchive;
 /// NATS connection settings (servers, auth, TLS, reconnect policy), from `wasmhost-nats`.
 pub use wasmhost_nats::{

@@ -270,15 +270,16 @@ fn read_tar(reader: impl Read) -> Result<Vec<(String, Vec<u8>)>> {
     let mut total = 0u64;
     let entries = archive
         .entries()
-        .map_err(|e| invalid(format!("not a provider archive (tar): {e}")))?;
+        .map_err(|e| invalid(format!("not a provider archive: {}", tar_failure(&e))))?;
     for entry in entries {
-        let mut entry = entry.map_err(|e| invalid(format!("corrupt provider archive: {e}")))?;
+        let mut entry =
+            entry.map_err(|e| invalid(format!("corrupt provider archive: {}", tar_failure(&e))))?;
         if !entry.header().entry_type().is_file() {
             continue;
         }
         let name = entry
             .path()
-            .map_err(|e| invalid(format!("bad entry name in provider archive: {e}")))?
+            .map_err(|_| invalid("corrupt provider archive: an entry name is not a valid path"))?
             .to_string_lossy()
             .into_owned();
         total += entry.size();
@@ -290,7 +291,7 @@ fn read_tar(reader: impl Read) -> Result<Vec<(String, Vec<u8>)>> {
         let mut data = Vec::with_capacity(entry.size() as usize);
         entry
             .read_to_end(&mut data)
-            .map_err(|e| invalid(format!("corrupt provider archive entry {name}: {e}")))?;
+            .map_err(|e| invalid(format!("corrupt provider archive: {}", tar_failure(&e))))?;
         out.push((name, data));
     }
     if out.is_empty() {
@@ -304,6 +305,26 @@ fn read_tar(reader: impl Read) -> Result<Vec<(String, Vec<u8>)>> {
 /// Uppercase hex SHA-256, the form `target_hashes` uses.
 pub(crate) fn sha256_upper(data: &[u8]) -> String {
     data_encoding::HEXUPPER.encode(&Sha256::digest(data))
+}
+
+/// What went wrong reading the tar stream, without the archive's bytes: the tar and gzip
+/// readers put header fields and entry names (i.e. whatever the file holds) into their errors.
+fn tar_failure(e: &std::io::Error) -> &'static str {
+    match e.kind() {
+        std::io::ErrorKind::UnexpectedEof => "it ends in the middle of an entry",
+        std::io::ErrorKind::InvalidData
+            if e.to_string().contains("corrupt deflate")
+                || e.to_string().contains("invalid gzip") =>
+        {
+            "the gzip stream is corrupt"
+        }
+        std::io::ErrorKind::InvalidData
+        | std::io::ErrorKind::InvalidInput
+        | std::io::ErrorKind::Other => {
+            "its tar headers are invalid (is it a .par or .par.gz file?)"
+        }
+        _ => "it cannot be read as tar",
+    }
 }
 
 fn invalid(message: impl Into<String>) -> Error {

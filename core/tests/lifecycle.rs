@@ -334,8 +334,10 @@ async fn identity_comes_from_seeds_and_labels_from_config() {
     assert_eq!(host.friendly_name().split('-').count(), 3);
     host.stop().await.unwrap();
 
-    let mut wrong = HostConfig::default();
-    wrong.host_seed = Some("SCAKUNN72IFVVHIEKSS76LBAJOWFE4FRIDNSCVHFUASRG3FZSGWE6WVUJU".into());
+    let wrong = HostConfig {
+        host_seed: Some("SCAKUNN72IFVVHIEKSS76LBAJOWFE4FRIDNSCVHFUASRG3FZSGWE6WVUJU".into()),
+        ..Default::default()
+    };
     let err = match wasmhost::Host::start(wrong).await {
         Ok(_) => panic!("a cluster seed is not a host seed"),
         Err(e) => e,

@@ -168,10 +168,7 @@ async fn a_provider_gets_its_host_data_and_a_graceful_stop_kills_its_process_gro
         inventory.providers[0].contract_id.as_deref(),
         Some(CONTRACT)
     );
-    assert_eq!(
-        host.heartbeat_data()["providers"][0]["link_name"],
-        "default"
-    );
+    assert_eq!(host.heartbeat_data().providers[0].link_name, "default");
     let claims: GetClaimsResponse =
         serde_json::from_slice(&request(&client, subjects::get_claims(&p), "").await).unwrap();
     let entry = claims

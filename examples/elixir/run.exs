@@ -5,7 +5,14 @@ alias Wasmhost.Msgpack
 actors = Path.expand("../actors", __DIR__)
 
 http_get = fn host, actor, path ->
-  request = %{"method" => "GET", "path" => path, "queryString" => "", "header" => %{}, "body" => {:bin, ""}}
+  request = %{
+    "method" => "GET",
+    "path" => path,
+    "queryString" => "",
+    "header" => %{},
+    "body" => {:bin, ""}
+  }
+
   reply = Wasmhost.call!(host, actor, "HttpServer.HandleRequest", Msgpack.encode(request))
   %{"statusCode" => status, "body" => body} = Msgpack.decode!(reply)
   {status, body}
@@ -20,7 +27,11 @@ defmodule EventPrinter do
     receive do
       {:wasmhost_event, _host_id, event} ->
         name = Wasmhost.event_name(event)
-        IO.puts("  event #{name} #{inspect(Map.take(event["data"], ["public_key", "instance_id"]))}")
+
+        IO.puts(
+          "  event #{name} #{inspect(Map.take(event["data"], ["public_key", "instance_id"]))}"
+        )
+
         if name == "host_stopped", do: send(parent, :host_stopped), else: loop(parent)
     end
   end
@@ -32,7 +43,11 @@ printer = spawn_link(fn -> EventPrinter.loop(parent) end)
 :ok = Wasmhost.subscribe_events(host, printer)
 
 echo = Wasmhost.start_actor!(host, Path.join(actors, "echo.wasm"))
-IO.puts("echo #{echo.public_key}: #{inspect(Wasmhost.call!(host, echo.public_key, "Echo.Echo", "hello from Elixir"))}")
+
+IO.puts(
+  "echo #{echo.public_key}: #{inspect(Wasmhost.call!(host, echo.public_key, "Echo.Echo", "hello from Elixir"))}"
+)
+
 IO.puts("echo HandleRequest: #{inspect(http_get.(host, echo.public_key, "/hello"))}")
 
 store = WasmhostExample.AgentKeyValue.start(host)

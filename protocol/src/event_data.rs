@@ -101,6 +101,16 @@ pub struct ActorStartFailed {
     pub error: String,
 }
 
+/// `actor_stop_failed` (our addition to the 0.5x vocabulary).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ActorStopFailed {
+    /// Actor public key.
+    pub public_key: String,
+    /// What went wrong.
+    pub error: String,
+}
+
 /// `actor_updated`, once per instance.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default)]
@@ -276,6 +286,8 @@ pub enum EventData {
     ActorStopped(ActorStopped),
     /// `actor_start_failed`
     ActorStartFailed(ActorStartFailed),
+    /// `actor_stop_failed`
+    ActorStopFailed(ActorStopFailed),
     /// `actor_updated`
     ActorUpdated(ActorUpdated),
     /// `actor_update_failed`
@@ -312,6 +324,7 @@ impl EventData {
             EventData::ActorStarted(_) => kinds::ACTOR_STARTED,
             EventData::ActorStopped(_) => kinds::ACTOR_STOPPED,
             EventData::ActorStartFailed(_) => kinds::ACTOR_START_FAILED,
+            EventData::ActorStopFailed(_) => kinds::ACTOR_STOP_FAILED,
             EventData::ActorUpdated(_) => kinds::ACTOR_UPDATED,
             EventData::ActorUpdateFailed(_) => kinds::ACTOR_UPDATE_FAILED,
             EventData::ProviderStarted(_) => kinds::PROVIDER_STARTED,
@@ -336,6 +349,7 @@ impl EventData {
             EventData::ActorStarted(d) => serde_json::to_value(d),
             EventData::ActorStopped(d) => serde_json::to_value(d),
             EventData::ActorStartFailed(d) => serde_json::to_value(d),
+            EventData::ActorStopFailed(d) => serde_json::to_value(d),
             EventData::ActorUpdated(d) => serde_json::to_value(d),
             EventData::ActorUpdateFailed(d) => serde_json::to_value(d),
             EventData::ProviderStarted(d) => serde_json::to_value(d),
@@ -377,6 +391,7 @@ impl EventData {
             kinds::ACTOR_STARTED => parse(data, EventData::ActorStarted),
             kinds::ACTOR_STOPPED => parse(data, EventData::ActorStopped),
             kinds::ACTOR_START_FAILED => parse(data, EventData::ActorStartFailed),
+            kinds::ACTOR_STOP_FAILED => parse(data, EventData::ActorStopFailed),
             kinds::ACTOR_UPDATED => parse(data, EventData::ActorUpdated),
             kinds::ACTOR_UPDATE_FAILED => parse(data, EventData::ActorUpdateFailed),
             kinds::PROVIDER_STARTED => parse(data, EventData::ProviderStarted),
@@ -465,6 +480,10 @@ mod tests {
             }),
             EventData::ActorStartFailed(ActorStartFailed {
                 actor_ref: "r".into(),
+                error: "e".into(),
+            }),
+            EventData::ActorStopFailed(ActorStopFailed {
+                public_key: "M".into(),
                 error: "e".into(),
             }),
             EventData::ActorUpdated(ActorUpdated {

@@ -32,6 +32,9 @@ pub const ACTOR_STARTED: &str = "actor_started";
 pub const ACTOR_STOPPED: &str = "actor_stopped";
 /// `actor_ref`, `error`.
 pub const ACTOR_START_FAILED: &str = "actor_start_failed";
+/// `public_key`, `error`: stopping instances failed (running calls did not finish in time). Our
+/// addition: the 0.5x vocabulary has no failure event for stops; clients skip unknown types.
+pub const ACTOR_STOP_FAILED: &str = "actor_stop_failed";
 /// `public_key`, `revision`, `instance_id`.
 pub const ACTOR_UPDATED: &str = "actor_updated";
 /// `public_key`, `revision`, `instance_id`, `reason`.
@@ -57,14 +60,15 @@ pub const INVOCATION_SUCCEEDED: &str = "invocation_succeeded";
 /// On `wasmbus.rpcevt`: `source`, `dest`, `operation`, `bytes`.
 pub const INVOCATION_FAILED: &str = "invocation_failed";
 
-/// Every event type suffix of the 0.5x host (§2.2, §2.3).
-pub const ALL_EVENT_TYPES: [&str; 18] = [
+/// Every event type suffix we publish: the 0.5x host's (§2.2, §2.3) and `actor_stop_failed`.
+pub const ALL_EVENT_TYPES: [&str; 19] = [
     HOST_STARTED,
     HOST_STOPPED,
     HOST_HEARTBEAT,
     ACTOR_STARTED,
     ACTOR_STOPPED,
     ACTOR_START_FAILED,
+    ACTOR_STOP_FAILED,
     ACTOR_UPDATED,
     ACTOR_UPDATE_FAILED,
     PROVIDER_STARTED,

@@ -12,6 +12,7 @@ use wasmtime::{
     PoolingAllocationConfig,
 };
 
+use super::module_cache::ModuleCache;
 use super::wapc::{self, InstanceState};
 use crate::{Error, Result};
 
@@ -32,14 +33,21 @@ pub(crate) struct ActorEngine {
     engine: Engine,
     linker: Linker<InstanceState>,
     cache: Mutex<HashMap<String, Arc<CompiledActor>>>,
+    /// Compiled code on disk, shared with other hosts and later runs; `None` when turned off.
+    disk: Option<Arc<ModuleCache>>,
     ticker_stop: Arc<AtomicBool>,
     ticker: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl ActorEngine {
     /// Builds the engine: pooling allocator sized for `max_instances` instances of at most
-    /// `max_memory` bytes of linear memory each, epoch interruption on.
-    pub(crate) fn new(max_instances: u32, max_memory: usize) -> Result<Self> {
+    /// `max_memory` bytes of linear memory each, epoch interruption on; compiled modules cached
+    /// on disk under `module_cache` (`(root, max bytes)`) when given.
+    pub(crate) fn new(
+        max_instances: u32,
+        max_memory: usize,
+        module_cache: Option<(&std::path::Path, u64)>,
+    ) -> Result<Self> {
         let mut pool = PoolingAllocationConfig::default();
         pool.total_core_instances(max_instances)
             .total_memories(max_instances)
@@ -75,10 +83,14 @@ impl ActorEngine {
                 })
                 .map_err(|e| Error::internal(format!("failed to start the epoch thread: {e}")))?
         };
+        let disk = module_cache
+            .and_then(|(root, max)| ModuleCache::open(root, &engine, max))
+            .map(Arc::new);
         Ok(ActorEngine {
             engine,
             linker,
             cache: Mutex::new(HashMap::new()),
+            disk,
             ticker_stop,
             ticker: Mutex::new(Some(ticker)),
         })
@@ -94,12 +106,12 @@ impl ActorEngine {
         if let Some(found) = self.cache.lock().get(hash) {
             return Ok(found.clone());
         }
-        let engine = self.engine.clone();
+        let (engine, disk) = (self.engine.clone(), self.disk.clone());
         let bytes = module.to_vec();
-        let module = tokio::task::spawn_blocking(move || Module::new(&engine, &bytes))
-            .await
-            .map_err(|e| Error::internal(format!("compile task failed: {e}")))?
-            .map_err(|e| Error::invalid(format!("invalid WebAssembly module: {e:#}")))?;
+        let module =
+            tokio::task::spawn_blocking(move || load_or_compile(&engine, disk.as_deref(), &bytes))
+                .await
+                .map_err(|e| Error::internal(format!("compile task failed: {e}")))??;
         check_exports(&module)?;
         let pre = self.linker.instantiate_pre(&module).map_err(|e| {
             Error::invalid(format!(
@@ -129,6 +141,22 @@ impl Drop for ActorEngine {
     fn drop(&mut self) {
         self.stop_ticker();
     }
+}
+
+/// The module from the disk cache, else compiled with Cranelift (and then cached). Blocking.
+fn load_or_compile(engine: &Engine, disk: Option<&ModuleCache>, bytes: &[u8]) -> Result<Module> {
+    let key = disk.map(|_| ModuleCache::key(bytes));
+    if let (Some(disk), Some(key)) = (disk, &key) {
+        if let Some(module) = disk.load(engine, key) {
+            return Ok(module);
+        }
+    }
+    let module = Module::new(engine, bytes)
+        .map_err(|e| Error::invalid(format!("invalid WebAssembly module: {e:#}")))?;
+    if let (Some(disk), Some(key)) = (disk, &key) {
+        disk.store(key, &module);
+    }
+    Ok(module)
 }
 
 /// waPC needs `memory` and `__guest_call(i32, i32) -> i32`; say which is missing before instantiating.

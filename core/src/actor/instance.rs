@@ -9,6 +9,7 @@ use wasmtime::{Store, Trap, TypedFunc, UpdateDeadline};
 use super::context::ActorContext;
 use super::engine::CompiledActor;
 use super::wapc::{CallState, InstanceState};
+use crate::quote::{bounded, quote_input, MAX_RELAYED_ERROR_CHARS};
 use crate::{Error, Result};
 
 /// A warm instance ready for `__guest_call`. One invocation at a time (`&mut self`).
@@ -108,8 +109,15 @@ impl ActorInstance {
         match outcome {
             Ok(1) => Ok(response.unwrap_or_default()),
             Ok(_) => Err(Error::runtime(match guest_error {
-                Some(text) => format!("guest error in `{operation}`: {text}"),
-                None => format!("guest call `{operation}` failed without an error message"),
+                Some(text) => format!(
+                    "guest error in `{}`: {}",
+                    quote_input(operation),
+                    bounded(&text, MAX_RELAYED_ERROR_CHARS)
+                ),
+                None => format!(
+                    "guest call `{}` failed without an error message",
+                    quote_input(operation)
+                ),
             })),
             Err(e) => {
                 self.poisoned = true;
@@ -121,6 +129,7 @@ impl ActorInstance {
 
 /// Turns a wasmtime failure into an error that says what happened: timeout, memory limit, or the trap.
 fn describe_failure(store: &Store<InstanceState>, e: wasmtime::Error, what: &str) -> Error {
+    let what = quote_input(what);
     let state = store.data();
     if state.timed_out {
         return Error::timeout(format!(

@@ -3,6 +3,7 @@
 pub(crate) mod context;
 pub(crate) mod engine;
 pub(crate) mod instance;
+pub(crate) mod module_cache;
 pub(crate) mod pool;
 pub(crate) mod wapc;
 

@@ -20,7 +20,12 @@ use sha2::{Digest, Sha256};
 /// Where the cache lives unless configured: `$XDG_CACHE_HOME/wasmhost/oci`, `~/.cache/wasmhost/oci`,
 /// or the temp dir when neither is known.
 pub(crate) fn default_dir() -> PathBuf {
-    let base = std::env::var_os("XDG_CACHE_HOME")
+    cache_base().join("wasmhost").join("oci")
+}
+
+/// `$XDG_CACHE_HOME`, else `~/.cache`, else the temp dir.
+pub(crate) fn cache_base() -> PathBuf {
+    std::env::var_os("XDG_CACHE_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
         .or_else(|| {
@@ -28,8 +33,7 @@ pub(crate) fn default_dir() -> PathBuf {
                 .filter(|v| !v.is_empty())
                 .map(|h| PathBuf::from(h).join(".cache"))
         })
-        .unwrap_or_else(std::env::temp_dir);
-    base.join("wasmhost").join("oci")
+        .unwrap_or_else(std::env::temp_dir)
 }
 
 /// What a reference resolved to the last time it was fetched.

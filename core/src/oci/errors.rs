@@ -29,6 +29,7 @@ pub(crate) fn describe(e: OciDistributionError, cx: &Context<'_>) -> RegistryFai
         anonymous,
         push,
     } = *cx;
+    let reference = crate::quote::quote_input(reference);
     let denied = |detail: String| {
         let hint = if anonymous && push {
             "the registry requires credentials: give --user and --password"

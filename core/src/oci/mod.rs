@@ -16,20 +16,17 @@ mod errors;
 mod reference;
 mod registry;
 
-use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::Once;
 
 use bytes::Bytes;
-use parking_lot::RwLock;
-use serde_json::json;
 use wasmhost_protocol::ctl::RegistryCredentialMap;
 
+pub(crate) use self::cache::cache_base;
 use self::cache::{BlobCache, RefEntry};
 use self::credentials::{CredentialStore, EnvCredentials};
 use self::registry::RegistryClient;
-use crate::provider_archive::ProviderArchive;
-use crate::{Error, Host, HostConfig, Result};
+use crate::{Error, HostConfig, Result};
 
 /// Layer media type of a WebAssembly actor module.
 pub const WASM_MEDIA_TYPE: &str = "application/vnd.module.wasm.content.layer.v1+wasm";
@@ -139,14 +136,13 @@ pub(crate) fn install_crypto_provider() {
     });
 }
 
-/// The OCI state of one host: rules, credentials, cache, refmaps.
+/// The OCI state of one host: rules, credentials, cache.
 pub(crate) struct OciStore {
     allow_latest: bool,
     allowed_insecure: Vec<String>,
     max_artifact_bytes: u64,
     cache: BlobCache,
     credentials: CredentialStore,
-    refmaps: RwLock<HashMap<String, String>>,
 }
 
 impl OciStore {
@@ -161,8 +157,17 @@ impl OciStore {
             max_artifact_bytes: config.oci_max_artifact_bytes,
             cache: BlobCache::new(dir, config.oci_cache_max_bytes),
             credentials: CredentialStore::default(),
-            refmaps: RwLock::new(HashMap::new()),
         }
+    }
+
+    /// Merges `registries.put` credentials; returns how many entries were kept.
+    pub(crate) fn merge_credentials(&self, credentials: RegistryCredentialMap) -> usize {
+        self.credentials.merge(credentials)
+    }
+
+    /// The cache directory.
+    pub(crate) fn cache_root(&self) -> &Path {
+        self.cache.root()
     }
 
     /// Fetches the artifact of `kind` at `reference`: from the cache when the registry names a
@@ -259,64 +264,6 @@ impl OciStore {
             Ok(value) => value,
             Err(e) => std::panic::resume_unwind(e.into_panic()),
         }
-    }
-}
-
-impl Host {
-    /// Merges registry credentials, as the control interface's `registries.put` does: keyed by
-    /// server (scheme and path stripped), only entries with a `registryType` and a secret; OCI
-    /// fetches use entries whose `registryType` is `"oci"`. Returns how many entries were kept.
-    pub fn put_registry_credentials(&self, credentials: RegistryCredentialMap) -> usize {
-        self.inner.oci.credentials.merge(credentials)
-    }
-
-    /// Fetches a provider archive by OCI reference (same rules, credentials and cache as actors)
-    /// and verifies it: claims signature and every binary's signed SHA-256.
-    pub async fn fetch_provider_archive(&self, reference: &str) -> Result<ProviderArchive> {
-        let bytes = self
-            .inner
-            .oci
-            .fetch(reference, ArtifactKind::ProviderArchive)
-            .await?;
-        match tokio::task::spawn_blocking(move || ProviderArchive::parse(&bytes)).await {
-            Ok(result) => result.map_err(|e| {
-                Error::new(
-                    e.kind(),
-                    format!("provider archive `{reference}`: {}", e.message()),
-                )
-            }),
-            Err(e) => Err(Error::internal(format!(
-                "provider archive check failed: {e}"
-            ))),
-        }
-    }
-
-    /// References this host started something from, with the public key each resolved to.
-    pub fn refmaps(&self) -> HashMap<String, String> {
-        self.inner.oci.refmaps.read().clone()
-    }
-
-    /// The directory of the OCI cache this host uses.
-    pub fn oci_cache_dir(&self) -> PathBuf {
-        self.inner.oci.cache.root().to_path_buf()
-    }
-
-    /// Fetches an actor module by reference (called by `load_module`).
-    pub(crate) async fn fetch_actor_module(&self, reference: &str) -> Result<Bytes> {
-        self.inner.oci.fetch(reference, ArtifactKind::Actor).await
-    }
-
-    /// Records that `reference` resolved to `public_key` and publishes `refmap_set`.
-    pub(crate) fn record_refmap(&self, reference: &str, public_key: &str) {
-        self.inner
-            .oci
-            .refmaps
-            .write()
-            .insert(reference.to_string(), public_key.to_string());
-        self.inner.events.publish(
-            wasmhost_protocol::events::REFMAP_SET,
-            json!({"oci_url": reference, "public_key": public_key}),
-        );
     }
 }
 

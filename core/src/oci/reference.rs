@@ -3,19 +3,36 @@
 
 use oci_client::Reference;
 
+use crate::quote::quote_input;
 use crate::{Error, ErrorKind, Result};
+
+/// Longest reference accepted: registries limit a repository name to 255 characters, a host name
+/// to 253 and a tag to 128; anything much longer is not a reference.
+pub(crate) const MAX_REFERENCE_BYTES: usize = 1024;
 
 /// Parses `registry/repo:tag` or `registry/repo@sha256:...`; an optional `oci://` prefix is dropped.
 pub(crate) fn parse(reference: &str) -> Result<Reference> {
+    if reference.len() > MAX_REFERENCE_BYTES {
+        return Err(Error::invalid(format!(
+            "`{}` is not a valid OCI reference: {} bytes, more than any registry accepts ({MAX_REFERENCE_BYTES})",
+            quote_input(reference),
+            reference.len()
+        )));
+    }
     let text = reference.trim();
     let text = text.strip_prefix("oci://").unwrap_or(text);
     if text.starts_with("bindle://") {
         return Err(Error::invalid(format!(
-            "`{reference}`: bindle references are not supported; use an OCI reference"
+            "`{}`: bindle references are not supported; use an OCI reference",
+            quote_input(reference)
         )));
     }
-    text.parse::<Reference>()
-        .map_err(|e| Error::invalid(format!("`{reference}` is not a valid OCI reference: {e}")))
+    text.parse::<Reference>().map_err(|e| {
+        Error::invalid(format!(
+            "`{}` is not a valid OCI reference: {e}",
+            quote_input(reference)
+        ))
+    })
 }
 
 /// True when the reference floats on `latest`: tagged `latest`, or untagged, and not pinned by digest.

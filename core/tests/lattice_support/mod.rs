@@ -21,13 +21,16 @@ fn rand_suffix() -> String {
     k[1..9].to_lowercase()
 }
 
-/// Config of a host in `lattice` at `url`, signing with `cluster` and trusting it.
+/// Config of a host in `lattice` at `url`, signing with `cluster` and trusting it. Control
+/// clients may name files under the example actors and the temp dir (where tests write theirs).
 pub fn lattice_config(url: &str, lattice: &str, cluster: &KeyPair) -> HostConfig {
     let mut config = HostConfig::default()
         .with_lattice(lattice)
         .with_nats_url(url)
         .unwrap();
     config.cluster_seed = Some(cluster.seed().unwrap());
+    let examples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/actors");
+    config.allow_file_load = vec![examples.canonicalize().unwrap(), std::env::temp_dir()];
     config
 }
 

@@ -53,5 +53,6 @@ defmodule WasmhostExample.AgentKeyValue do
     end
   end
 
-  defp handle(_store, operation, _payload), do: {:error, "#{operation} is not supported by this example store"}
+  defp handle(_store, operation, _payload),
+    do: {:error, "#{operation} is not supported by this example store"}
 end

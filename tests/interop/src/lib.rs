@@ -136,8 +136,15 @@ impl HostProcess {
         let out = std::fs::File::create(&log).expect("host log file");
         let err = out.try_clone().expect("host log file");
         let mut command = Command::new(binary);
+        // The 2022 clients name the example actors and archives in the temp dir by `file://`.
+        let examples =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/actors");
         command
             .args(["up", "--nats-url", nats_url])
+            .arg("--allow-file-load")
+            .arg(examples)
+            .arg("--allow-file-load")
+            .arg(std::env::temp_dir())
             .stdout(out)
             .stderr(err)
             .stdin(Stdio::null());

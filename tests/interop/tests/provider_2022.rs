@@ -117,7 +117,11 @@ fn process_table() -> Vec<(u32, u32)> {
         return table;
     };
     for entry in entries.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
             continue;
         };
         let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
@@ -138,7 +142,10 @@ fn process_table() -> Vec<(u32, u32)> {
 /// size of the binary cargo built)?
 fn runs_provider(pid: u32) -> bool {
     let size = std::fs::metadata(PROVIDER_BIN).map(|m| m.len()).ok();
-    std::fs::metadata(format!("/proc/{pid}/exe")).map(|m| m.len()).ok() == size
+    std::fs::metadata(format!("/proc/{pid}/exe"))
+        .map(|m| m.len())
+        .ok()
+        == size
 }
 
 /// Live provider processes among the host's descendants (children, or deeper if it used a shell).
@@ -386,11 +393,15 @@ fn par_inspect(path: &Path) -> Result<String, String> {
 #[tokio::test]
 async fn the_2022_archive_of_the_2022_provider_is_read_by_both() {
     let dir = temp_dir("par2022");
-    let par = build_archive(&dir).await.expect("provider-archive 0.6.0 writes");
+    let par = build_archive(&dir)
+        .await
+        .expect("provider-archive 0.6.0 writes");
     let bytes = std::fs::read(&par.path).unwrap();
     assert_eq!(&bytes[..2], &[0x1f, 0x8b], "gzip-compressed");
 
-    let back = ProviderArchive::try_load(&bytes).await.expect("0.6.0 reads it back");
+    let back = ProviderArchive::try_load(&bytes)
+        .await
+        .expect("0.6.0 reads it back");
     let claims = back.claims().expect("claims");
     assert_eq!(claims.subject, par.key);
     assert_eq!(claims.issuer, par.issuer);
@@ -408,7 +419,10 @@ async fn the_2022_archive_of_the_2022_provider_is_read_by_both() {
         "KV Provider 2022",
         native_target().as_str(),
     ] {
-        assert!(text.contains(expected), "`{expected}` missing from:\n{text}");
+        assert!(
+            text.contains(expected),
+            "`{expected}` missing from:\n{text}"
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -420,7 +434,9 @@ async fn the_2022_archive_of_the_2022_provider_is_read_by_both() {
 async fn the_2022_provider_follows_the_protocol_without_a_host() {
     use std::io::Write;
     let nats_server = NatsServer::start();
-    let nats = async_nats::connect(nats_server.url()).await.expect("connect");
+    let nats = async_nats::connect(nats_server.url())
+        .await
+        .expect("connect");
     let cluster = KeyPair::new_cluster();
     let host_id = KeyPair::new_server().public_key();
     let provider = KeyPair::new_service().public_key();
@@ -459,7 +475,8 @@ async fn the_2022_provider_follows_the_protocol_without_a_host() {
 
     // health: any reply is healthy for the host; wasmbus-rpc answers a msgpack HealthCheckResponse.
     let health = format!("wasmbus.rpc.{lattice}.{provider}.default.health");
-    let placeholder = wasmbus_rpc::common::serialize(&HashMap::from([("placeholder", true)])).unwrap();
+    let placeholder =
+        wasmbus_rpc::common::serialize(&HashMap::from([("placeholder", true)])).unwrap();
     let deadline = tokio::time::Instant::now() + SETTLE;
     let reply = loop {
         let asked = nats.request(health.clone(), placeholder.clone().into());
@@ -479,10 +496,8 @@ async fn the_2022_provider_follows_the_protocol_without_a_host() {
         let rpc = &rpc;
         let provider = provider.clone();
         async move {
-            let arg = wasmbus_rpc::common::serialize(
-                &serde_json::json!({"key": "k", "value": 1}),
-            )
-            .unwrap();
+            let arg = wasmbus_rpc::common::serialize(&serde_json::json!({"key": "k", "value": 1}))
+                .unwrap();
             let reply = send(
                 rpc,
                 actor_entity(&actor),
@@ -510,13 +525,23 @@ async fn the_2022_provider_follows_the_protocol_without_a_host() {
     loop {
         let b = increment(actor_b.clone()).await;
         let a = increment(actor_a.clone()).await;
-        if b.is_ok() && a.as_ref().err().is_some_and(|e| e.contains("unlinked actor")) {
+        if b.is_ok()
+            && a.as_ref()
+                .err()
+                .is_some_and(|e| e.contains("unlinked actor"))
+        {
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "b {b:?}, a {a:?}; {}", log_text());
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "b {b:?}, a {a:?}; {}",
+            log_text()
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let record = link_record(&rpc, &actor_b, &provider, "default").await.unwrap();
+    let record = link_record(&rpc, &actor_b, &provider, "default")
+        .await
+        .unwrap();
     assert_eq!(record["source"], "linkdefs.put", "{record}");
 
     // shutdown for another host: ignored; for ours: "shutting down", and the process exits.
@@ -527,7 +552,10 @@ async fn the_2022_provider_follows_the_protocol_without_a_host() {
         nats.request(shutdown.clone(), other.into_bytes().into()),
     )
     .await;
-    assert!(!matches!(ignored, Ok(Ok(_))), "a shutdown for another host was answered");
+    assert!(
+        !matches!(ignored, Ok(Ok(_))),
+        "a shutdown for another host was answered"
+    );
     let ours = serde_json::json!({"host_id": host_id}).to_string();
     let reply = tokio::time::timeout(
         Duration::from_secs(5),
@@ -543,7 +571,10 @@ async fn the_2022_provider_follows_the_protocol_without_a_host() {
             break status;
         }
         if std::time::Instant::now() > deadline {
-            panic!("the provider did not exit after shutdown; log:\n{}", log_text());
+            panic!(
+                "the provider did not exit after shutdown; log:\n{}",
+                log_text()
+            );
         }
         std::thread::sleep(Duration::from_millis(50));
     };
@@ -709,29 +740,36 @@ async fn a_2022_provider_runs_under_wasmhost_up_unchanged() {
 
     if actor_up && default_up && linked {
         steps
-            .run("the running provider receives the link (linkdefs.put)", async {
-                // The push is asynchronous: poll until the provider holds the link.
-                let record = wait_for_link_record(&rpc, &kv_key, &par.key, "default").await?;
-                if record["source"] != "linkdefs.put" || record["values"]["NAMESPACE"] != "interop"
-                {
-                    return Err(format!("link record {record}"));
-                }
-                Ok(())
-            })
+            .run(
+                "the running provider receives the link (linkdefs.put)",
+                async {
+                    // The push is asynchronous: poll until the provider holds the link.
+                    let record = wait_for_link_record(&rpc, &kv_key, &par.key, "default").await?;
+                    if record["source"] != "linkdefs.put"
+                        || record["values"]["NAMESPACE"] != "interop"
+                    {
+                        return Err(format!("link record {record}"));
+                    }
+                    Ok(())
+                },
+            )
             .await;
 
         steps
-            .run("HostData of the default instance (config_json, host_id, link)", async {
-                let data = host_data(&rpc, &kv_key, &par.key, "default").await?;
-                if data["config_json"] != CONFIG
-                    || data["host_id"] != host_id.as_str()
-                    || data["link_name"] != "default"
-                    || data["provider_key"] != par.key.as_str()
-                {
-                    return Err(format!("HostData as the provider saw it: {data}"));
-                }
-                Ok(())
-            })
+            .run(
+                "HostData of the default instance (config_json, host_id, link)",
+                async {
+                    let data = host_data(&rpc, &kv_key, &par.key, "default").await?;
+                    if data["config_json"] != CONFIG
+                        || data["host_id"] != host_id.as_str()
+                        || data["link_name"] != "default"
+                        || data["provider_key"] != par.key.as_str()
+                    {
+                        return Err(format!("HostData as the provider saw it: {data}"));
+                    }
+                    Ok(())
+                },
+            )
             .await;
 
         steps
@@ -818,38 +856,47 @@ async fn a_2022_provider_runs_under_wasmhost_up_unchanged() {
 
     if default_up {
         steps
-            .run("start_provider again (same link) → failure ack + provider_start_failed", async {
-                let ack = client
-                    .start_provider(&host_id, &par_ref, Some("default".to_string()), None, None)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                if ack.accepted {
-                    return Err("a second (provider, default) was accepted".into());
-                }
-                if !ack.error.contains("already running") {
-                    return Err(format!("refused, but with: {}", ack.error));
-                }
-                events
-                    .wait_for("provider_start_failed", 1, |d| d["link_name"] == "default")
-                    .await
-                    .map(|_| ())
-            })
+            .run(
+                "start_provider again (same link) → failure ack + provider_start_failed",
+                async {
+                    let ack = client
+                        .start_provider(&host_id, &par_ref, Some("default".to_string()), None, None)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    if ack.accepted {
+                        return Err("a second (provider, default) was accepted".into());
+                    }
+                    if !ack.error.contains("already running") {
+                        return Err(format!("refused, but with: {}", ack.error));
+                    }
+                    events
+                        .wait_for("provider_start_failed", 1, |d| d["link_name"] == "default")
+                        .await
+                        .map(|_| ())
+                },
+            )
             .await;
     } else {
-        steps.blocked("start_provider again (same link)", "start_provider (default)");
+        steps.blocked(
+            "start_provider again (same link)",
+            "start_provider (default)",
+        );
     }
 
     // ---- provider instance "preset": linked before it starts ----
     let preset_linked = steps
-        .run("advertise_link (link preset) before that instance starts", async {
-            let values: HashMap<String, String> =
-                [("SOURCE".to_string(), "before-start".to_string())].into();
-            accepted(
-                client
-                    .advertise_link(&kv_key, &par.key, CONTRACT, "preset", values)
-                    .await,
-            )
-        })
+        .run(
+            "advertise_link (link preset) before that instance starts",
+            async {
+                let values: HashMap<String, String> =
+                    [("SOURCE".to_string(), "before-start".to_string())].into();
+                accepted(
+                    client
+                        .advertise_link(&kv_key, &par.key, CONTRACT, "preset", values)
+                        .await,
+                )
+            },
+        )
         .await
         .is_some();
 
@@ -872,14 +919,17 @@ async fn a_2022_provider_runs_under_wasmhost_up_unchanged() {
 
     if preset_up {
         steps
-            .run("health_check_passed (preset); two provider processes", async {
-                events
-                    .wait_for("health_check_passed", 1, provider_event(&par.key, "preset"))
-                    .await?;
-                wait_for_children(host_pid, if default_pid.is_some() { 2 } else { 1 })
-                    .await
-                    .map(|_| ())
-            })
+            .run(
+                "health_check_passed (preset); two provider processes",
+                async {
+                    events
+                        .wait_for("health_check_passed", 1, provider_event(&par.key, "preset"))
+                        .await?;
+                    wait_for_children(host_pid, if default_pid.is_some() { 2 } else { 1 })
+                        .await
+                        .map(|_| ())
+                },
+            )
             .await;
     }
 
@@ -925,7 +975,11 @@ async fn a_2022_provider_runs_under_wasmhost_up_unchanged() {
             if seen != expected {
                 return Err(format!("providers {seen:?}, expected {expected:?}"));
             }
-            let default = inv.providers.iter().find(|p| p.link_name == "default").unwrap();
+            let default = inv
+                .providers
+                .iter()
+                .find(|p| p.link_name == "default")
+                .unwrap();
             if default.name.as_deref() != Some("KV Provider 2022")
                 || default.revision != 1
                 || default.image_ref.as_deref() != Some(par_ref.as_str())
@@ -941,107 +995,121 @@ async fn a_2022_provider_runs_under_wasmhost_up_unchanged() {
 
     if linked && default_up {
         steps
-            .run("remove_link (default) → the provider drops it (linkdefs.del)", async {
-                accepted(client.remove_link(&kv_key, CONTRACT, "default").await)?;
-                // wasmbus-rpc refuses calls from an actor it holds no link for.
-                let deadline = tokio::time::Instant::now() + SETTLE;
-                loop {
-                    match kv_get(&rpc, &kv_key, &par.key, "default", "counter").await {
-                        Err(e) if e.contains("unlinked actor") => break,
-                        other if tokio::time::Instant::now() > deadline => {
-                            return Err(format!(
-                                "after remove_link the provider still answers: {other:?}"
-                            ))
+            .run(
+                "remove_link (default) → the provider drops it (linkdefs.del)",
+                async {
+                    accepted(client.remove_link(&kv_key, CONTRACT, "default").await)?;
+                    // wasmbus-rpc refuses calls from an actor it holds no link for.
+                    let deadline = tokio::time::Instant::now() + SETTLE;
+                    loop {
+                        match kv_get(&rpc, &kv_key, &par.key, "default", "counter").await {
+                            Err(e) if e.contains("unlinked actor") => break,
+                            other if tokio::time::Instant::now() > deadline => {
+                                return Err(format!(
+                                    "after remove_link the provider still answers: {other:?}"
+                                ))
+                            }
+                            _ => tokio::time::sleep(Duration::from_millis(200)).await,
                         }
-                        _ => tokio::time::sleep(Duration::from_millis(200)).await,
                     }
-                }
-                // The actor's call now fails: refused by the host (no link) or by the provider.
-                let (status, body) = handle_request(&rpc, &kv_key, "/").await?;
-                if status != 500 || !(body.contains("link") || body.contains("unlinked actor")) {
-                    return Err(format!("kvcounter after remove_link: {status} {body}"));
-                }
-                Ok(())
-            })
+                    // The actor's call now fails: refused by the host (no link) or by the provider.
+                    let (status, body) = handle_request(&rpc, &kv_key, "/").await?;
+                    if status != 500 || !(body.contains("link") || body.contains("unlinked actor"))
+                    {
+                        return Err(format!("kvcounter after remove_link: {status} {body}"));
+                    }
+                    Ok(())
+                },
+            )
             .await;
     }
 
     if let Some(pid) = default_pid {
         steps
-            .run("stop_provider (default) → provider_stopped, its process exits", async {
-                accepted(
-                    client
-                        .stop_provider(&host_id, &par.key, "default", CONTRACT, None)
-                        .await,
-                )?;
-                let found = events
-                    .wait_for("provider_stopped", 1, provider_event(&par.key, "default"))
-                    .await?;
-                if found[0]["contract_id"] != CONTRACT {
-                    return Err(format!("provider_stopped: {}", found[0]));
-                }
-                wait_for_exit(&[pid].into()).await?;
-                if events
-                    .of_kind("provider_stopped")
-                    .iter()
-                    .any(|d| d["link_name"] == "preset")
-                {
-                    return Err("the preset instance stopped too".into());
-                }
-                let inv = client
-                    .get_host_inventory(&host_id)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                let left: Vec<&str> = inv.providers.iter().map(|p| p.link_name.as_str()).collect();
-                if left != vec!["preset"] {
-                    return Err(format!("providers left in the inventory: {left:?}"));
-                }
-                Ok(())
-            })
+            .run(
+                "stop_provider (default) → provider_stopped, its process exits",
+                async {
+                    accepted(
+                        client
+                            .stop_provider(&host_id, &par.key, "default", CONTRACT, None)
+                            .await,
+                    )?;
+                    let found = events
+                        .wait_for("provider_stopped", 1, provider_event(&par.key, "default"))
+                        .await?;
+                    if found[0]["contract_id"] != CONTRACT {
+                        return Err(format!("provider_stopped: {}", found[0]));
+                    }
+                    wait_for_exit(&[pid].into()).await?;
+                    if events
+                        .of_kind("provider_stopped")
+                        .iter()
+                        .any(|d| d["link_name"] == "preset")
+                    {
+                        return Err("the preset instance stopped too".into());
+                    }
+                    let inv = client
+                        .get_host_inventory(&host_id)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    let left: Vec<&str> =
+                        inv.providers.iter().map(|p| p.link_name.as_str()).collect();
+                    if left != vec!["preset"] {
+                        return Err(format!("providers left in the inventory: {left:?}"));
+                    }
+                    Ok(())
+                },
+            )
             .await;
     } else {
-        steps.blocked("stop_provider (default)", "the provider runs as a process under the host");
+        steps.blocked(
+            "stop_provider (default)",
+            "the provider runs as a process under the host",
+        );
     }
 
     let remaining = children_of(host_pid);
     steps
-        .run("stop_host → host_stopped, no provider process left", async {
-            accepted(client.stop_host(&host_id, Some(5000)).await)?;
-            // Every check runs; the step reports all that failed.
-            let mut problems = Vec::new();
-            if let Err(e) = host_exited(&mut host) {
-                problems.push(e);
-            }
-            if remaining.is_empty() && preset_up {
-                problems.push("no provider process was running before stop_host".into());
-            }
-            if let Err(e) = wait_for_exit(&remaining).await {
-                problems.push(format!("provider processes: {e}"));
-            }
-            let left = running_from(&host_tmp);
-            if !left.is_empty() {
-                problems.push(format!(
-                    "processes still run from the host's TMPDIR: [{}]",
-                    describe(&left)
-                ));
-            }
-            if preset_up {
-                if let Err(e) = events
-                    .wait_for("provider_stopped", 1, provider_event(&par.key, "preset"))
-                    .await
-                {
-                    problems.push(format!("the preset instance: {e}"));
+        .run(
+            "stop_host → host_stopped, no provider process left",
+            async {
+                accepted(client.stop_host(&host_id, Some(5000)).await)?;
+                // Every check runs; the step reports all that failed.
+                let mut problems = Vec::new();
+                if let Err(e) = host_exited(&mut host) {
+                    problems.push(e);
                 }
-            }
-            if let Err(e) = events.wait_for("host_stopped", 1, |_| true).await {
-                problems.push(e);
-            }
-            if problems.is_empty() {
-                Ok(())
-            } else {
-                Err(problems.join("; "))
-            }
-        })
+                if remaining.is_empty() && preset_up {
+                    problems.push("no provider process was running before stop_host".into());
+                }
+                if let Err(e) = wait_for_exit(&remaining).await {
+                    problems.push(format!("provider processes: {e}"));
+                }
+                let left = running_from(&host_tmp);
+                if !left.is_empty() {
+                    problems.push(format!(
+                        "processes still run from the host's TMPDIR: [{}]",
+                        describe(&left)
+                    ));
+                }
+                if preset_up {
+                    if let Err(e) = events
+                        .wait_for("provider_stopped", 1, provider_event(&par.key, "preset"))
+                        .await
+                    {
+                        problems.push(format!("the preset instance: {e}"));
+                    }
+                }
+                if let Err(e) = events.wait_for("host_stopped", 1, |_| true).await {
+                    problems.push(e);
+                }
+                if problems.is_empty() {
+                    Ok(())
+                } else {
+                    Err(problems.join("; "))
+                }
+            },
+        )
         .await;
 
     let log = host.log_text();

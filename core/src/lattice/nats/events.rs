@@ -24,10 +24,8 @@ pub(crate) fn spawn_publisher(
             } else {
                 &events
             };
-            if let Err(e) = ctl
-                .publish(subject.clone(), event.to_json_bytes().into())
-                .await
-            {
+            let body = crate::events::fit_event(&event, super::max_payload(&ctl));
+            if let Err(e) = ctl.publish(subject.clone(), body.into()).await {
                 tracing::warn!(event = event.short_type(), error = %e, "could not publish a lattice event");
             }
         }

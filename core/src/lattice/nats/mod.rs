@@ -16,7 +16,7 @@ pub(crate) mod rpc_server;
 mod state;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_nats::Client;
@@ -28,13 +28,11 @@ use wasmhost_protocol::rpc::{Invocation, InvocationResponse, LinkDefinition};
 use wasmhost_protocol::subjects;
 
 use crate::config::NatsConfig;
-use crate::host::HostInner;
-use crate::lattice::LatticeTransport;
+use crate::lattice::{HostPort, LatticeTransport};
 use crate::{Error, ErrorKind, Result};
 
 use kv::LatticeData;
 use rpc_server::RpcServer;
-use state::LatticeState;
 use wasmhost_nats::ChunkStore;
 
 /// How long a starting host waits for the lattice state (links, claims) before serving anyway.
@@ -51,6 +49,15 @@ pub(crate) fn transport_error(message: impl Into<String>) -> Error {
     Error::new(ErrorKind::Transport, message)
 }
 
+/// The largest message `client`'s server accepts; unknown (0) before the first connect, when
+/// nothing is sent anyway: then unbounded.
+pub(crate) fn max_payload(client: &Client) -> usize {
+    match client.server_info().max_payload {
+        0 => usize::MAX,
+        n => n,
+    }
+}
+
 /// The host's membership in a NATS lattice.
 pub(crate) struct NatsTransport {
     lattice: String,
@@ -58,7 +65,6 @@ pub(crate) struct NatsTransport {
     ctl: Client,
     chunks: Arc<ChunkStore>,
     data: Arc<LatticeData>,
-    state: Arc<LatticeState>,
     rpc_server: RpcServer,
     events: Mutex<Option<mpsc::UnboundedSender<Arc<CloudEvent>>>>,
     event_task: Mutex<Option<JoinHandle<()>>>,
@@ -69,13 +75,11 @@ impl NatsTransport {
     /// Connects (in the background when the server is not up yet), starts the control server and
     /// the lattice state sync, and waits briefly for the catch-up. Fails only on invalid settings.
     pub(crate) async fn start(
-        host: Weak<HostInner>,
+        port: Arc<dyn HostPort>,
         nats: &NatsConfig,
     ) -> Result<Arc<NatsTransport>> {
-        let inner = host.upgrade().ok_or_else(Error::stopped)?;
-        let lattice = inner.config.lattice.clone();
-        let id = inner.id.clone();
-        drop(inner);
+        let identity = port.identity().clone();
+        let (lattice, id) = (identity.lattice.clone(), identity.host_id.clone());
         nats.check()?;
         let rpc = wasmhost_nats::connect(&nats.rpc, &format!("wasmhost {id} rpc")).await?;
         let ctl = wasmhost_nats::connect(&nats.ctl, &format!("wasmhost {id} ctl")).await?;
@@ -91,24 +95,17 @@ impl NatsTransport {
             &lattice,
             nats.replicas,
         ));
-        let state = Arc::new(LatticeState::default());
         let (events_tx, event_task) = events::spawn_publisher(ctl.clone(), &lattice);
-        let control = control::spawn(ctl.clone(), host.clone(), state.clone()).await?;
+        let control = control::spawn(ctl.clone(), port.clone()).await?;
         let (synced_tx, synced_rx) = oneshot::channel();
-        let sync = tokio::spawn(state::run_sync(
-            data.clone(),
-            state.clone(),
-            host.clone(),
-            synced_tx,
-        ));
+        let sync = tokio::spawn(state::run_sync(data.clone(), port.clone(), synced_tx));
         let transport = Arc::new(NatsTransport {
-            rpc_server: RpcServer::new(rpc.clone(), chunks.clone(), &lattice, host),
+            rpc_server: RpcServer::new(rpc.clone(), chunks.clone(), &lattice, port),
             lattice,
             rpc,
             ctl,
             chunks,
             data,
-            state,
             events: Mutex::new(Some(events_tx)),
             event_task: Mutex::new(Some(event_task)),
             tasks: Mutex::new(vec![control, sync]),
@@ -273,27 +270,18 @@ impl LatticeTransport for NatsTransport {
         Ok(())
     }
 
-    /// Known here at once; written to the bucket in the background, retried until NATS answers.
-    async fn put_claims(&self, map: HashMap<String, String>) -> Result<()> {
+    /// Written in the background, retried until NATS answers (the host knows them at once).
+    fn share_claims(&self, map: HashMap<String, String>) {
         let public_key = map.get("sub").cloned().unwrap_or_default();
-        self.state
-            .claims
-            .write()
-            .insert(public_key.clone(), map.clone());
         let data = self.data.clone();
         self.spawn_write(format!("claims of {public_key}"), move || {
             let (data, map) = (data.clone(), map.clone());
             async move { data.put_claims(&map).await }
         });
-        Ok(())
     }
 
-    /// Like [`NatsTransport::put_claims`]: local at once, shared in the background.
-    async fn put_refmap(&self, image_ref: &str, public_key: &str) -> Result<()> {
-        self.state
-            .refmaps
-            .write()
-            .insert(image_ref.to_string(), public_key.to_string());
+    /// Like [`NatsTransport::share_claims`].
+    fn share_refmap(&self, image_ref: &str, public_key: &str) {
         let (data, image_ref, public_key) = (
             self.data.clone(),
             image_ref.to_string(),
@@ -304,7 +292,6 @@ impl LatticeTransport for NatsTransport {
                 (data.clone(), image_ref.clone(), public_key.clone());
             async move { data.put_refmap(&image_ref, &public_key).await }
         });
-        Ok(())
     }
 
     async fn provider_health(

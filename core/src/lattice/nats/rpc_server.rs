@@ -3,7 +3,7 @@
 //! each call), each message answered with an `InvocationResponse`.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
 use async_nats::{Client, Message};
 use futures::StreamExt;
@@ -13,7 +13,7 @@ use wasmhost_protocol::rpc::{Invocation, InvocationResponse};
 use wasmhost_protocol::subjects;
 
 use super::transport_error;
-use crate::host::HostInner;
+use crate::lattice::HostPort;
 use crate::Result;
 use wasmhost_nats::ChunkStore;
 
@@ -24,7 +24,7 @@ pub(crate) struct RpcServer {
     rpc: Client,
     chunks: Arc<ChunkStore>,
     lattice: String,
-    host: Weak<HostInner>,
+    port: Arc<dyn HostPort>,
     serving: Mutex<HashMap<String, JoinHandle<()>>>,
 }
 
@@ -33,13 +33,13 @@ impl RpcServer {
         rpc: Client,
         chunks: Arc<ChunkStore>,
         lattice: &str,
-        host: Weak<HostInner>,
+        port: Arc<dyn HostPort>,
     ) -> Self {
         RpcServer {
             rpc,
             chunks,
             lattice: lattice.to_string(),
-            host,
+            port,
             serving: Mutex::new(HashMap::new()),
         }
     }
@@ -56,11 +56,11 @@ impl RpcServer {
             .queue_subscribe(subject.clone(), subject.clone())
             .await
             .map_err(|e| transport_error(format!("cannot subscribe to {subject}: {e}")))?;
-        let (rpc, chunks, host) = (self.rpc.clone(), self.chunks.clone(), self.host.clone());
+        let (rpc, chunks, port) = (self.rpc.clone(), self.chunks.clone(), self.port.clone());
         let task = tokio::spawn(async move {
             while let Some(message) = subscription.next().await {
                 // Calls run concurrently; the actor's instance pool bounds the parallelism.
-                tokio::spawn(answer(rpc.clone(), chunks.clone(), host.clone(), message));
+                tokio::spawn(answer(rpc.clone(), chunks.clone(), port.clone(), message));
             }
         });
         serving.insert(public_key.to_string(), task);
@@ -89,7 +89,7 @@ impl RpcServer {
     }
 }
 
-async fn answer(rpc: Client, chunks: Arc<ChunkStore>, host: Weak<HostInner>, message: Message) {
+async fn answer(rpc: Client, chunks: Arc<ChunkStore>, port: Arc<dyn HostPort>, message: Message) {
     let Some(reply) = message.reply.clone() else {
         tracing::debug!(subject = %message.subject, "invocation without a reply subject ignored");
         return;
@@ -102,7 +102,7 @@ async fn answer(rpc: Client, chunks: Arc<ChunkStore>, host: Weak<HostInner>, mes
                 ..Default::default()
             }
         }
-        Ok(invocation) => handle(&chunks, &host, invocation).await,
+        Ok(invocation) => handle(&chunks, port.as_ref(), invocation).await,
     };
     let mut response = response;
     if let Err(e) = wasmhost_nats::store_response(&chunks, &mut response).await {
@@ -115,14 +115,11 @@ async fn answer(rpc: Client, chunks: Arc<ChunkStore>, host: Weak<HostInner>, mes
 
 async fn handle(
     chunks: &ChunkStore,
-    host: &Weak<HostInner>,
+    port: &dyn HostPort,
     mut invocation: Invocation,
 ) -> InvocationResponse {
     if let Err(e) = wasmhost_nats::fetch_request(chunks, &mut invocation).await {
         return InvocationResponse::failure(invocation.id, e.to_string());
     }
-    let Some(inner) = host.upgrade() else {
-        return InvocationResponse::failure(invocation.id, "the host is stopping");
-    };
-    crate::rpc::serve_inbound(&inner, invocation).await
+    port.serve(invocation).await
 }

@@ -1,127 +1,111 @@
-//! The lattice's replicated view (links, claims, call aliases, refmaps) kept in step with the
-//! `LATTICEDATA` bucket: caught up at start, then updated by every write, ours or anyone's.
+//! The lattice's shared state in the `LATTICEDATA` bucket, read back: caught up at start, then
+//! every write (ours or anyone's) decoded into a [`RemoteChange`] for the host to apply. Records
+//! the host cannot use (malformed JSON, incomplete links) are skipped with a warning.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::jetstream::kv::Operation;
 use futures::{StreamExt, TryStreamExt};
-use parking_lot::RwLock;
 use tokio::sync::oneshot;
 use wasmhost_protocol::rpc::LinkDefinition;
 
 use super::kv::{LatticeData, CLAIMS_PREFIX, LINKDEF_PREFIX, REFMAP_PREFIX};
 use super::transport_error;
-use crate::host::HostInner;
+use crate::lattice::{HostPort, RemoteChange};
 use crate::Result;
 
 /// Pause before watching the bucket again after the watch failed.
 const RETRY_DELAY: Duration = Duration::from_secs(1);
 
-/// What the lattice knows beyond this host's own actors.
-#[derive(Default)]
-pub(crate) struct LatticeState {
-    /// Claims maps (`get.claims` shape) by public key, from every host.
-    pub(crate) claims: RwLock<HashMap<String, HashMap<String, String>>>,
-    /// OCI reference → public key.
-    pub(crate) refmaps: RwLock<HashMap<String, String>>,
-}
-
-impl LatticeState {
-    /// Applies one bucket record to the host's link store, aliases and this view.
-    pub(crate) fn apply(&self, inner: &HostInner, key: &str, operation: Operation, value: &[u8]) {
-        let deleted = operation != Operation::Put;
-        if let Some(id) = key.strip_prefix(LINKDEF_PREFIX) {
-            if deleted {
-                if let Some(link) = inner.links.list().into_iter().find(|l| l.hash_id() == id) {
-                    inner
-                        .links
-                        .delete(&link.actor_id, &link.contract_id, &link.link_name);
-                }
-            } else {
-                match LinkDefinition::from_json(value) {
-                    Ok(link)
-                        if !link.actor_id.is_empty()
-                            && !link.contract_id.is_empty()
-                            && !link.link_name.is_empty() =>
-                    {
-                        inner.links.put(link);
-                    }
-                    Ok(_) => tracing::warn!(
-                        key,
-                        "ignoring an incomplete link definition in the lattice bucket"
-                    ),
-                    Err(e) => {
-                        tracing::warn!(key, error = %e, "ignoring a malformed link definition in the lattice bucket")
-                    }
-                }
-            }
-        } else if let Some(public_key) = key.strip_prefix(CLAIMS_PREFIX) {
-            if deleted {
-                self.claims.write().remove(public_key);
-                inner.aliases.write().retain(|_, pk| pk != public_key);
-                return;
-            }
-            let Ok(raw) = serde_json::from_slice::<HashMap<String, serde_json::Value>>(value)
-            else {
-                tracing::warn!(key, "ignoring malformed claims in the lattice bucket");
-                return;
-            };
-            // Other writers may send null (e.g. `version`): store strings only, as we reply them.
-            let claims: HashMap<String, String> = raw
-                .into_iter()
-                .map(|(k, v)| {
-                    let s = match v {
-                        serde_json::Value::String(s) => s,
-                        serde_json::Value::Null => String::new(),
-                        other => other.to_string(),
-                    };
-                    (k, s)
-                })
-                .collect();
-            if let Some(alias) = claims.get("call_alias").filter(|a| !a.is_empty()) {
-                inner
-                    .aliases
-                    .write()
-                    .insert(alias.clone(), public_key.to_string());
-            }
-            self.claims.write().insert(public_key.to_string(), claims);
-        } else if key.starts_with(REFMAP_PREFIX) {
-            #[derive(serde::Deserialize)]
-            struct Refmap {
-                oci_url: String,
-                public_key: String,
-            }
-            if deleted {
-                return;
-            }
-            match serde_json::from_slice::<Refmap>(value) {
-                Ok(r) => {
-                    self.refmaps.write().insert(r.oci_url, r.public_key);
-                }
-                Err(e) => {
-                    tracing::warn!(key, error = %e, "ignoring a malformed refmap in the lattice bucket")
-                }
-            }
+/// What one bucket record means to the host, if anything.
+pub(crate) fn decode(key: &str, operation: Operation, value: &[u8]) -> Option<RemoteChange> {
+    let deleted = operation != Operation::Put;
+    if let Some(id) = key.strip_prefix(LINKDEF_PREFIX) {
+        if deleted {
+            return Some(RemoteChange::LinkDeleted { id: id.to_string() });
         }
+        return match LinkDefinition::from_json(value) {
+            Ok(link)
+                if !link.actor_id.is_empty()
+                    && !link.contract_id.is_empty()
+                    && !link.link_name.is_empty() =>
+            {
+                Some(RemoteChange::LinkPut(link))
+            }
+            Ok(_) => {
+                tracing::warn!(
+                    key,
+                    "ignoring an incomplete link definition in the lattice bucket"
+                );
+                None
+            }
+            Err(e) => {
+                tracing::warn!(key, error = %e, "ignoring a malformed link definition in the lattice bucket");
+                None
+            }
+        };
     }
+    if let Some(public_key) = key.strip_prefix(CLAIMS_PREFIX) {
+        if deleted {
+            return Some(RemoteChange::ClaimsDeleted {
+                public_key: public_key.to_string(),
+            });
+        }
+        let Ok(raw) = serde_json::from_slice::<HashMap<String, serde_json::Value>>(value) else {
+            tracing::warn!(key, "ignoring malformed claims in the lattice bucket");
+            return None;
+        };
+        // Other writers may send null (e.g. `version`): store strings only, as we reply them.
+        let mut claims: HashMap<String, String> = raw
+            .into_iter()
+            .map(|(k, v)| {
+                let s = match v {
+                    serde_json::Value::String(s) => s,
+                    serde_json::Value::Null => String::new(),
+                    other => other.to_string(),
+                };
+                (k, s)
+            })
+            .collect();
+        claims
+            .entry("sub".into())
+            .or_insert_with(|| public_key.to_string());
+        return Some(RemoteChange::ClaimsPut(claims));
+    }
+    if key.starts_with(REFMAP_PREFIX) && !deleted {
+        #[derive(serde::Deserialize)]
+        struct Refmap {
+            oci_url: String,
+            public_key: String,
+        }
+        return match serde_json::from_slice::<Refmap>(value) {
+            Ok(r) => Some(RemoteChange::RefmapPut {
+                image_ref: r.oci_url,
+                public_key: r.public_key,
+            }),
+            Err(e) => {
+                tracing::warn!(key, error = %e, "ignoring a malformed refmap in the lattice bucket");
+                None
+            }
+        };
+    }
+    None
 }
 
-/// Keeps the host in step with the bucket for as long as the host lives: catch up, then watch;
+/// Keeps the host in step with the bucket for as long as the task runs: catch up, then watch;
 /// after a failure (server unreachable, watch ended) start over. `synced` fires after the first
 /// catch-up.
 pub(crate) async fn run_sync(
     data: Arc<LatticeData>,
-    state: Arc<LatticeState>,
-    host: Weak<HostInner>,
+    port: Arc<dyn HostPort>,
     synced: oneshot::Sender<()>,
 ) {
     let mut synced = Some(synced);
     loop {
-        match catch_up_and_watch(&data, &state, &host, &mut synced).await {
-            Ok(()) => return, // the host is gone
-            Err(e) => tracing::warn!(error = %e, "lattice state watch interrupted; retrying"),
+        if let Err(e) = catch_up_and_watch(&data, port.as_ref(), &mut synced).await {
+            tracing::warn!(error = %e, "lattice state watch interrupted; retrying");
         }
         tokio::time::sleep(RETRY_DELAY).await;
     }
@@ -129,8 +113,7 @@ pub(crate) async fn run_sync(
 
 async fn catch_up_and_watch(
     data: &LatticeData,
-    state: &LatticeState,
-    host: &Weak<HostInner>,
+    port: &dyn HostPort,
     synced: &mut Option<oneshot::Sender<()>>,
 ) -> Result<()> {
     let store = data.store().await?;
@@ -151,11 +134,8 @@ async fn catch_up_and_watch(
             .get(&key)
             .await
             .map_err(|e| transport_error(format!("cannot read `{key}`: {e}")))?;
-        let Some(inner) = host.upgrade() else {
-            return Ok(());
-        };
-        if let Some(value) = value {
-            state.apply(&inner, &key, Operation::Put, &value);
+        if let Some(change) = value.and_then(|value| decode(&key, Operation::Put, &value)) {
+            port.apply_remote(change);
         }
     }
     if let Some(tx) = synced.take() {
@@ -164,10 +144,60 @@ async fn catch_up_and_watch(
     while let Some(entry) = watch.next().await {
         let entry =
             entry.map_err(|e| transport_error(format!("lattice bucket watch failed: {e}")))?;
-        let Some(inner) = host.upgrade() else {
-            return Ok(());
-        };
-        state.apply(&inner, &entry.key, entry.operation, &entry.value);
+        if let Some(change) = decode(&entry.key, entry.operation, &entry.value) {
+            port.apply_remote(change);
+        }
     }
     Err(transport_error("lattice bucket watch ended"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_records_decode_into_changes() {
+        let link = br#"{"actor_id":"M","provider_id":"V","link_name":"default","contract_id":"wasmcloud:keyvalue","values":{}}"#;
+        assert!(
+            matches!(decode("LINKDEF_X", Operation::Put, link), Some(RemoteChange::LinkPut(l)) if l.provider_id == "V")
+        );
+        assert_eq!(
+            decode("LINKDEF_X", Operation::Delete, b""),
+            Some(RemoteChange::LinkDeleted { id: "X".into() })
+        );
+        assert_eq!(
+            decode("LINKDEF_X", Operation::Put, br#"{"actor_id":""}"#),
+            None
+        );
+        assert_eq!(decode("LINKDEF_X", Operation::Put, b"not json"), None);
+        let Some(RemoteChange::ClaimsPut(claims)) = decode(
+            "CLAIMS_MA",
+            Operation::Put,
+            br#"{"sub":"MA","version":null,"rev":"3"}"#,
+        ) else {
+            panic!()
+        };
+        assert_eq!(
+            (claims["version"].as_str(), claims["rev"].as_str()),
+            ("", "3")
+        );
+        assert_eq!(
+            decode("CLAIMS_MA", Operation::Purge, b""),
+            Some(RemoteChange::ClaimsDeleted {
+                public_key: "MA".into()
+            })
+        );
+        assert_eq!(
+            decode(
+                "REFMAP_x",
+                Operation::Put,
+                br#"{"oci_url":"r:1","public_key":"MA"}"#
+            ),
+            Some(RemoteChange::RefmapPut {
+                image_ref: "r:1".into(),
+                public_key: "MA".into()
+            })
+        );
+        assert_eq!(decode("SOMETHING_ELSE", Operation::Put, b"{}"), None);
+    }
 }

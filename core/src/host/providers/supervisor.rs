@@ -4,15 +4,12 @@
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
-use serde_json::json;
 use tokio::sync::oneshot;
-use wasmhost_protocol::events::{
-    HEALTH_CHECK_FAILED, HEALTH_CHECK_PASSED, PROVIDER_START_FAILED, PROVIDER_STOPPED,
-};
+use wasmhost_protocol::event_data::{EventData, HealthCheck, ProviderStopped};
 
 use super::process::{kill_group, ProviderProcess};
 use super::{launch, RunningProvider};
-use crate::host::HostInner;
+use crate::host::{Host, HostInner};
 use crate::Result;
 
 /// First pause before a restart; doubles on every quick crash up to [`RESTART_MAX`].
@@ -75,9 +72,10 @@ pub(crate) async fn supervise(
                 Err(e) => {
                     tracing::warn!(provider = %provider.public_key, error = %e, "provider restart failed; retrying");
                     if let Some(inner) = host.upgrade() {
-                        inner.events.publish(
-                            PROVIDER_START_FAILED,
-                            json!({"provider_ref": provider.image_ref, "link_name": provider.link_name, "error": e.to_string()}),
+                        Host { inner }.publish_provider_start_failed(
+                            &provider.image_ref,
+                            &provider.link_name,
+                            &e.to_string(),
                         );
                     }
                 }
@@ -91,10 +89,7 @@ async fn respawn(
     host: &Weak<HostInner>,
     provider: &Arc<RunningProvider>,
 ) -> Result<Option<ProviderProcess>> {
-    let Some(inner) = host
-        .upgrade()
-        .filter(|i| !i.stopped.load(std::sync::atomic::Ordering::Acquire))
-    else {
+    let Some(inner) = host.upgrade().filter(|i| !i.is_stopped()) else {
         return Ok(None);
     };
     let instance_id = uuid::Uuid::new_v4().to_string();
@@ -112,10 +107,7 @@ async fn stop_gracefully(
     mut process: ProviderProcess,
 ) {
     let (transport, grace) = match host.upgrade() {
-        Some(inner) => (
-            inner.lattice.read().clone(),
-            inner.config.provider_shutdown_delay,
-        ),
+        Some(inner) => (inner.transport(), inner.config.provider_shutdown_delay),
         None => (None, Duration::ZERO),
     };
     let host_id = host.upgrade().map(|i| i.id.clone()).unwrap_or_default();
@@ -173,7 +165,7 @@ async fn check_health(host: Weak<HostInner>, provider: Arc<RunningProvider>) {
     tokio::time::sleep(STARTUP_PROBE.min(startup)).await;
     loop {
         let Some(inner) = host.upgrade() else { return };
-        let transport = inner.lattice.read().clone();
+        let transport = inner.transport();
         let timeout = inner.config.rpc_timeout;
         drop(inner);
         let healthy = match &transport {
@@ -185,15 +177,7 @@ async fn check_health(host: Weak<HostInner>, provider: Arc<RunningProvider>) {
         };
         if provider.set_healthy(healthy) != healthy {
             let Some(inner) = host.upgrade() else { return };
-            let kind = if healthy {
-                HEALTH_CHECK_PASSED
-            } else {
-                HEALTH_CHECK_FAILED
-            };
-            inner.events.publish(
-                kind,
-                json!({"public_key": provider.public_key, "link_name": provider.link_name}),
-            );
+            inner.events.publish(provider.health_event(healthy));
             if let (true, Some(transport)) = (healthy, &transport) {
                 for link in inner
                     .links
@@ -211,10 +195,7 @@ async fn check_health(host: Weak<HostInner>, provider: Arc<RunningProvider>) {
             reported_silence = true;
             tracing::warn!(provider = %provider.public_key, link_name = %provider.link_name, "provider has not answered a health check since it started");
             if let Some(inner) = host.upgrade() {
-                inner.events.publish(
-                    HEALTH_CHECK_FAILED,
-                    json!({"public_key": provider.public_key, "link_name": provider.link_name}),
-                );
+                inner.events.publish(provider.health_event(false));
             }
         }
         tokio::time::sleep(if probing { STARTUP_PROBE } else { interval }).await;
@@ -224,16 +205,28 @@ async fn check_health(host: Weak<HostInner>, provider: Arc<RunningProvider>) {
 impl RunningProvider {
     fn publish_stopped(&self, host: &Weak<HostInner>, reason: &str) {
         if let Some(inner) = host.upgrade() {
-            inner.events.publish(
-                PROVIDER_STOPPED,
-                json!({
-                    "public_key": self.public_key,
-                    "link_name": self.link_name,
-                    "contract_id": self.contract_id,
-                    "instance_id": self.status.lock().instance_id,
-                    "reason": reason,
-                }),
-            );
+            inner
+                .events
+                .publish(EventData::ProviderStopped(ProviderStopped {
+                    public_key: self.public_key.clone(),
+                    link_name: self.link_name.clone(),
+                    contract_id: self.contract_id.clone(),
+                    instance_id: self.status.lock().instance_id.clone(),
+                    reason: reason.to_string(),
+                }));
+        }
+    }
+
+    /// `health_check_passed` or `health_check_failed`.
+    fn health_event(&self, healthy: bool) -> EventData {
+        let data = HealthCheck {
+            public_key: self.public_key.clone(),
+            link_name: self.link_name.clone(),
+        };
+        if healthy {
+            EventData::HealthCheckPassed(data)
+        } else {
+            EventData::HealthCheckFailed(data)
         }
     }
 }

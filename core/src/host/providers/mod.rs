@@ -14,16 +14,18 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
-use serde_json::json;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use wasmhost_protocol::claims::{CapabilityProvider, Claims};
 use wasmhost_protocol::ctl::ProviderDescription;
-use wasmhost_protocol::events::{humanize_time_from_now, PROVIDER_STARTED, PROVIDER_START_FAILED};
+use wasmhost_protocol::event_data::{
+    EventData, ProviderStartFailed, ProviderStarted, ProviderStartedClaims,
+};
+use wasmhost_protocol::events::{humanize_time_from_now, HeartbeatProvider};
 
-use crate::host::{Host, HostInner, ProviderSource};
+use super::{Host, HostInner, ProviderSource};
 use crate::policy::PolicyRequest;
-use crate::provider_archive::ProviderArchive;
+use crate::quote::quote_input;
 use crate::{Error, Result};
 
 use process::ProviderProcess;
@@ -31,8 +33,6 @@ use process::ProviderProcess;
 /// What the OTP host answers when the provider already runs here with that link name.
 pub(crate) const ALREADY_RUNNING: &str =
     "Provider with that link name is already running on this host";
-/// Largest provider archive read from a file, in bytes.
-const MAX_ARCHIVE_FILE: u64 = 512 << 20;
 
 /// A capability provider running on this host.
 #[derive(Debug, Clone)]
@@ -125,25 +125,30 @@ impl RunningProvider {
 
     pub(crate) fn publish_started(&self, inner: &HostInner) {
         let meta = self.claims.wascap.as_ref();
-        inner.events.publish(
-            PROVIDER_STARTED,
-            json!({
-                "public_key": self.public_key,
-                "image_ref": self.image_ref,
-                "link_name": self.link_name,
-                "contract_id": self.contract_id,
-                "instance_id": self.status.lock().instance_id,
-                "annotations": self.annotations,
-                "claims": {
-                    "issuer": self.claims.iss,
-                    "tags": serde_json::Value::Null,
-                    "name": meta.and_then(|m| m.name.clone()),
-                    "version": meta.and_then(|m| m.ver.clone()),
-                    "not_before_human": self.claims.nbf.map_or_else(|| "immediately".to_string(), humanize_time_from_now),
-                    "expires_human": self.claims.exp.map_or_else(|| "never".to_string(), humanize_time_from_now),
+        inner
+            .events
+            .publish(EventData::ProviderStarted(ProviderStarted {
+                public_key: self.public_key.clone(),
+                image_ref: self.image_ref.clone(),
+                link_name: self.link_name.clone(),
+                contract_id: self.contract_id.clone(),
+                instance_id: self.status.lock().instance_id.clone(),
+                annotations: self.annotations.clone(),
+                claims: ProviderStartedClaims {
+                    issuer: self.claims.iss.clone(),
+                    tags: None,
+                    name: meta.and_then(|m| m.name.clone()),
+                    version: meta.and_then(|m| m.ver.clone()),
+                    not_before_human: self
+                        .claims
+                        .nbf
+                        .map_or_else(|| "immediately".to_string(), humanize_time_from_now),
+                    expires_human: self
+                        .claims
+                        .exp
+                        .map_or_else(|| "never".to_string(), humanize_time_from_now),
                 },
-            }),
-        );
+            }));
     }
 
     /// Asks the supervisor to stop the provider and waits until it has.
@@ -236,13 +241,24 @@ impl Host {
             )
             .await;
         if let Err(e) = &result {
-            tracing::warn!(provider_ref = %image_ref, link_name, error = %e, "provider start failed");
-            self.inner.events.publish(
-                PROVIDER_START_FAILED,
-                json!({"provider_ref": image_ref, "link_name": link_name, "error": e.to_string()}),
-            );
+            self.publish_provider_start_failed(&image_ref, link_name, &e.to_string());
         }
         result
+    }
+
+    /// Publishes `provider_start_failed`, quoting the reference and link name truncated.
+    pub(crate) fn publish_provider_start_failed(
+        &self,
+        provider_ref: &str,
+        link_name: &str,
+        error: &str,
+    ) {
+        tracing::warn!(provider_ref = %quote_input(provider_ref), link_name = %quote_input(link_name), %error, "provider start failed");
+        self.publish(EventData::ProviderStartFailed(ProviderStartFailed {
+            provider_ref: quote_input(provider_ref).into_owned(),
+            link_name: quote_input(link_name).into_owned(),
+            error: error.to_string(),
+        }));
     }
 
     /// Stops a provider gracefully: a shutdown request to its process, a grace period
@@ -254,7 +270,9 @@ impl Host {
             .get(public_key, link_name)
             .ok_or_else(|| {
                 Error::not_found(format!(
-                    "provider {public_key} with link name {link_name} is not running on this host"
+                    "provider {} with link name {} is not running on this host",
+                    quote_input(public_key),
+                    quote_input(link_name)
                 ))
             })?;
         provider.stop().await;
@@ -276,8 +294,8 @@ impl Host {
     /// A running provider by public key, or by the reference it was started from (how `lp` and
     /// `auction.provider` recognise a provider that already runs).
     pub(crate) fn provider_running(&self, reference: &str, link_name: &str) -> bool {
-        // An OCI reference this host resolved before names its key (the lattice refmap).
-        let resolved = self.refmaps().remove(reference);
+        // An OCI reference the lattice resolved before names its key (the refmap).
+        let resolved = self.inner.lattice_view.refmap(reference);
         self.inner.providers.all().iter().any(|p| {
             p.link_name == link_name
                 && (p.public_key == reference
@@ -315,18 +333,16 @@ impl Host {
     }
 
     /// Providers as the v0.59 heartbeat lists them.
-    pub(crate) fn provider_heartbeat_entries(&self) -> Vec<serde_json::Value> {
+    pub(crate) fn provider_heartbeat_entries(&self) -> Vec<HeartbeatProvider> {
         self.inner
             .providers
             .all()
             .iter()
-            .map(|p| {
-                json!({
-                    "public_key": p.public_key,
-                    "link_name": p.link_name,
-                    "contract_id": p.contract_id,
-                    "instance_id": p.status.lock().instance_id,
-                })
+            .map(|p| HeartbeatProvider {
+                public_key: p.public_key.clone(),
+                link_name: p.link_name.clone(),
+                contract_id: p.contract_id.clone(),
+                instance_id: p.status.lock().instance_id.clone(),
             })
             .collect()
     }
@@ -345,6 +361,8 @@ impl Host {
                 "a provider needs a link name (usually `default`)",
             ));
         }
+        crate::limits::check_id("link name", link_name)?;
+        crate::limits::check_annotations(&annotations)?;
         if self.transport().is_none() {
             return Err(Error::invalid(
                 "capability providers are separate processes that reach actors over NATS; this host runs the embedded lattice (start it with a NATS URL), or register an in-process capability handler instead",
@@ -399,43 +417,11 @@ impl Host {
             stop_rx,
         ));
         *provider.task.lock() = Some(task);
-        if let Some(lattice) = self.transport() {
-            if let Err(e) = lattice.put_claims(provider_claims_map(&provider)).await {
-                tracing::warn!(provider = %public_key, error = %e, "could not share the provider's claims with the lattice");
-            }
-        }
+        self.share_claims(provider_claims_map(&provider));
         if from_registry {
             self.record_refmap(image_ref, &public_key);
         }
         Ok(provider.info())
-    }
-
-    async fn load_provider_archive(&self, source: ProviderSource) -> Result<ProviderArchive> {
-        let bytes = match source {
-            ProviderSource::Reference(reference) => {
-                return self.fetch_provider_archive(&reference).await
-            }
-            ProviderSource::Bytes(bytes) => bytes,
-            ProviderSource::File(path) => {
-                let unreadable = |e: std::io::Error| {
-                    Error::not_found(format!(
-                        "cannot read provider archive {}: {e}",
-                        path.display()
-                    ))
-                };
-                let meta = tokio::fs::metadata(&path).await.map_err(unreadable)?;
-                if meta.len() > MAX_ARCHIVE_FILE {
-                    return Err(Error::invalid(format!(
-                        "provider archive {} is larger than {MAX_ARCHIVE_FILE} bytes",
-                        path.display()
-                    )));
-                }
-                tokio::fs::read(&path).await.map_err(unreadable)?.into()
-            }
-        };
-        tokio::task::spawn_blocking(move || ProviderArchive::parse(&bytes))
-            .await
-            .map_err(|e| Error::internal(format!("provider archive check failed: {e}")))?
     }
 }
 
