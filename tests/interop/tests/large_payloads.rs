@@ -25,7 +25,8 @@ struct EchoBody {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_2022_rpc_client_exchanges_2_mib_with_an_actor() {
-    let nats_server = NatsServer::start();
+    // Clustered: the only JetStream whose object store async-nats 0.23 can read (see there).
+    let nats_server = NatsServer::start_clustered();
     let cluster = KeyPair::new_cluster();
     let cluster_seed = cluster.seed().expect("cluster seed");
     let host = HostProcess::start(

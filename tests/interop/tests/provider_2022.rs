@@ -610,7 +610,8 @@ async fn a_2022_provider_runs_under_wasmhost_up_unchanged() {
     let kvcounter = example_actor("kvcounter");
     let (kv_ref, kv_key) = (kvcounter.reference, kvcounter.key);
 
-    let nats_server = NatsServer::start();
+    // Clustered: the only JetStream whose object store async-nats 0.23 (the provider's) can read.
+    let nats_server = NatsServer::start_clustered();
     let cluster = KeyPair::new_cluster();
     let cluster_seed = cluster.seed().expect("cluster seed");
     // TMPDIR: the host's provider cache ({tmp}/wasmcloudcache/...) stays in this test's directory.
@@ -827,7 +828,7 @@ async fn a_2022_provider_runs_under_wasmhost_up_unchanged() {
                     if status != 200 {
                         return Err(format!("Set: status {status}: {}", String::from_utf8_lossy(&body)));
                     }
-                    let get = wasmbus_rpc::common::serialize("big").map_err(|e| e.to_string())?;
+                    let get = wasmbus_rpc::common::serialize(&"big").map_err(|e| e.to_string())?;
                     let (status, body) = http_call(&rpc, &relay.key, "/", "op=KeyValue.Get", get).await?;
                     if status != 200 {
                         return Err(format!("Get: status {status}: {}", String::from_utf8_lossy(&body)));
