@@ -154,7 +154,8 @@ impl TestHost {
             default_rpc_timeout_ms: Some(2000),
             ..Default::default()
         };
-        let client = async_nats::connect(nats.url())
+        let settings = wasmhost_nats::NatsConnection::from_url(&nats.url()).expect("NATS URL");
+        let client = wasmhost_nats::connect(&settings, "provider test host")
             .await
             .expect("test NATS client");
         TestHost {

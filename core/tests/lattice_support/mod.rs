@@ -2,6 +2,7 @@
 //! restarted and stopped by PID), and hosts joined to it.
 #![allow(dead_code)]
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use nkeys::KeyPair;
@@ -49,7 +50,10 @@ pub async fn start_host(
 
 /// A plain client, as an operator tool or a 2022 client would use.
 pub async fn client(url: &str) -> async_nats::Client {
-    async_nats::connect(url).await.expect("client connects")
+    let settings = wasmhost::NatsConnection::from_url(url).expect("a NATS URL");
+    wasmhost_nats::connect(&settings, "test client")
+        .await
+        .expect("client connects")
 }
 
 /// Request/reply with a 5 s timeout; panics on timeout.
