@@ -54,9 +54,9 @@ pub async fn invoke(
         .send_request(subject.clone(), request)
         .await
         .map_err(|e| match e.kind() {
-            RequestErrorKind::TimedOut => {
-                NatsError::Timeout(format!("no reply on {subject} within {timeout:?}"))
-            }
+            RequestErrorKind::TimedOut => NatsError::Timeout(format!(
+                "no reply on {subject} within {timeout:?} (timed out)"
+            )),
             RequestErrorKind::NoResponders => NatsError::NoResponders(format!(
                 "nothing in the lattice serves {subject} (no responders)"
             )),

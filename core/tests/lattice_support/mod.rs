@@ -10,6 +10,7 @@ use wasmhost::protocol::ctl::CtlOperationAck;
 use wasmhost::{Host, HostConfig};
 
 /// A nats-server with JetStream on a free loopback port (the one fixture of wasmhost-nats).
+#[allow(unused_imports)]
 pub use wasmhost_nats::testing::{free_port, NatsServer};
 
 /// A lattice id no other test uses.
