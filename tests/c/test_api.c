@@ -202,7 +202,7 @@ static void test_config(void) {
     wasmhost_string_free(json);
     /* A NATS seed that is not an nkey seed is refused when the host starts. */
     wasmhost_host_t *host = NULL;
-    EXPECT_MSG(WASMHOST_ERR_INVALID_INPUT, wasmhost_host_start(c, &host, &err), "invalid NATS seed");
+    EXPECT_MSG(WASMHOST_ERR_INVALID_INPUT, wasmhost_host_start(c, &host, &err), "ctl.seed: not a valid nkey seed");
     CHECK(host == NULL);
     EXPECT_OK(wasmhost_config_set_embedded(c, &err));
     EXPECT(WASMHOST_ERR_INVALID_INPUT, wasmhost_config_set_embedded(NULL, &err));
