@@ -23,6 +23,12 @@ use crate::{creds, NatsError, Result};
 /// answered and the policy is [`fail_fast`](crate::ReconnectPolicy::fail_fast)). After a
 /// disconnect the client reconnects by the policy, failing over in the order of the servers.
 pub async fn connect(settings: &NatsConnection, default_name: &str) -> Result<Client> {
+    // On the heap: async-nats' connect futures are large, and callers may poll on small stacks
+    // (an Erlang dirty scheduler thread blocking on a host start).
+    Box::pin(connect_now(settings, default_name)).await
+}
+
+async fn connect_now(settings: &NatsConnection, default_name: &str) -> Result<Client> {
     settings.check()?;
     let servers = server_addrs(settings)?;
     let name = settings
