@@ -581,17 +581,21 @@ enum wasmhost_result_t wasmhost_config_add_oci_allowed_insecure(struct wasmhost_
                                                                 struct wasmhost_error_t **err);
 
 /**
- * Joins a NATS lattice at `url` (`nats://host:port`, `tls://host:port`, `host:port` or `host`):
- * one server for RPC, control and providers. The host starts even while the server is not
- * reachable yet and joins when it is; a bad seed makes wasmhost_host_start() fail.
+ * Joins a NATS lattice at `url` (`nats://host:port`, `tls://host:port`, `host:port` or `host`),
+ * or at several servers given as a comma list (`nats://a:4222,nats://b:4222`), tried in order
+ * with failover: the same servers for RPC, control and providers, anonymous. The host starts
+ * even while no server is reachable yet and joins when one is; settings that can never work
+ * (a bad seed, a server that refuses the credentials) make wasmhost_host_start() fail.
  */
 enum wasmhost_result_t wasmhost_config_set_nats_url(struct wasmhost_config_t *config,
                                                     const char *url,
                                                     struct wasmhost_error_t **err);
 
 /**
- * Sets one NATS connection (`which` is a wasmhost_nats_connection_t value): server `host` and
- * `port`, nkey `seed` and user `jwt` (NULL or "" for anonymous), and whether TLS is required.
+ * Sets one NATS connection (`which` is a wasmhost_nats_connection_t value): server `host` (or a
+ * comma list of hosts / `host:port`s, tried in order) and `port` (for hosts that name none),
+ * nkey `seed` and user `jwt` (NULL or "" for anonymous; a JWT needs its seed), and whether TLS
+ * is required.
  * Turns NATS on (the other connections keep 127.0.0.1:4222 unless set).
  */
 enum wasmhost_result_t wasmhost_config_set_nats_connection(struct wasmhost_config_t *config,

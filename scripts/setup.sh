@@ -14,6 +14,7 @@ apt_packages=(
   golang-go                             # the Go example over the C ABI
   valgrind pkg-config curl apache2-utils g++ # C ABI checks (g++: the header as C++17), registry auth (htpasswd)
   procps binutils                       # pgrep and strip for examples/kvcounter
+  openssl                               # the test PKI of the NATS TLS tests (wasmhost-nats testing)
 )
 missing=()
 for p in "${apt_packages[@]}"; do

@@ -3,6 +3,7 @@
 mod claims_cmd;
 mod ctl;
 mod keys_cmd;
+mod nats_flags;
 mod par_cmd;
 mod payload;
 mod push_cmd;

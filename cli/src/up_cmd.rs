@@ -7,13 +7,16 @@ use std::io::Write;
 use std::time::Duration;
 
 use clap::Args;
-use wasmhost::{ActorSource, Host, HostConfig};
+use wasmhost::{ActorSource, Host, HostConfig, NatsConfig};
+
+use crate::nats_flags::NatsFlags;
 
 #[derive(Args)]
 pub struct UpArgs {
-    /// NATS server for RPC, control and providers (`nats://host:port`); overrides WASMCLOUD_*_HOST/PORT.
-    #[arg(long)]
-    nats_url: Option<String>,
+    /// NATS servers, credentials and TLS for RPC, control and providers alike; each flag
+    /// overrides its WASMCLOUD_{RPC,CTL,PROV_RPC}_* variable. Any of them joins NATS.
+    #[command(flatten)]
+    nats: NatsFlags,
     /// Lattice id (WASMCLOUD_LATTICE_PREFIX).
     #[arg(long)]
     lattice: Option<String>,
@@ -60,11 +63,14 @@ pub fn run(args: UpArgs) -> Result<(), String> {
 /// The environment's configuration with the flags applied over it.
 fn config(args: &UpArgs) -> Result<HostConfig, String> {
     let mut config = HostConfig::from_env().map_err(|e| e.to_string())?;
-    if let Some(url) = &args.nats_url {
-        let js_domain = config.nats.as_ref().and_then(|n| n.js_domain.clone());
-        config = config.with_nats_url(url).map_err(|e| e.to_string())?;
-        if let Some(nats) = config.nats.as_mut() {
-            nats.js_domain = js_domain;
+    if args.nats.any() {
+        let nats = config.nats.get_or_insert_with(NatsConfig::default);
+        for (prefix, conn) in [
+            ("WASMCLOUD_RPC", &mut nats.rpc),
+            ("WASMCLOUD_CTL", &mut nats.ctl),
+            ("WASMCLOUD_PROV_RPC", &mut nats.prov_rpc),
+        ] {
+            *conn = args.nats.apply(prefix, conn)?;
         }
     }
     if let Some(lattice) = &args.lattice {

@@ -4,100 +4,8 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// Settings for one NATS connection (the host keeps separate RPC and control connections).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NatsConnection {
-    /// Host name or IP of the NATS server.
-    pub host: String,
-    /// Port of the NATS server.
-    pub port: u16,
-    /// Nkey seed (SU...) for nkey or JWT authentication; empty for anonymous.
-    pub seed: String,
-    /// User JWT; with a seed this selects JWT authentication.
-    pub jwt: String,
-    /// Require TLS.
-    pub tls: bool,
-}
-
-impl Default for NatsConnection {
-    fn default() -> Self {
-        NatsConnection {
-            host: "127.0.0.1".into(),
-            port: 4222,
-            seed: String::new(),
-            jwt: String::new(),
-            tls: false,
-        }
-    }
-}
-
-impl NatsConnection {
-    /// Parses `nats://host:port`, `host:port` or `host` (port 4222).
-    pub fn from_url(url: &str) -> crate::Result<Self> {
-        let rest = url.trim();
-        let (tls, rest) = match rest.split_once("://") {
-            Some(("nats", r)) => (false, r),
-            Some(("tls", r)) => (true, r),
-            Some((scheme, _)) => {
-                return Err(crate::Error::invalid(format!(
-                    "unsupported NATS URL scheme `{scheme}` in `{url}`"
-                )))
-            }
-            None => (false, rest),
-        };
-        let (host, port) = match rest.rsplit_once(':') {
-            Some((h, p)) => {
-                let port = p.parse().map_err(|_| {
-                    crate::Error::invalid(format!("invalid port in NATS URL `{url}`"))
-                })?;
-                (h.to_string(), port)
-            }
-            None => (rest.to_string(), 4222),
-        };
-        if host.is_empty() {
-            return Err(crate::Error::invalid(format!(
-                "no host in NATS URL `{url}`"
-            )));
-        }
-        Ok(NatsConnection {
-            host,
-            port,
-            tls,
-            ..Default::default()
-        })
-    }
-
-    /// The address as `nats://host:port`.
-    pub fn url(&self) -> String {
-        format!("nats://{}:{}", self.host, self.port)
-    }
-}
-
-/// How the host joins a lattice: the embedded default, or NATS.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct NatsConfig {
-    /// Connection for RPC (`wasmbus.rpc.*`).
-    pub rpc: NatsConnection,
-    /// Connection for the control interface, events and lattice state.
-    pub ctl: NatsConnection,
-    /// Connection settings handed to capability providers in their HostData.
-    pub prov_rpc: NatsConnection,
-    /// JetStream domain, when the lattice uses one.
-    pub js_domain: Option<String>,
-}
-
-impl NatsConfig {
-    /// The same server for RPC, control and providers.
-    pub fn single(url: &str) -> crate::Result<Self> {
-        let conn = NatsConnection::from_url(url)?;
-        Ok(NatsConfig {
-            rpc: conn.clone(),
-            ctl: conn.clone(),
-            prov_rpc: conn,
-            js_domain: None,
-        })
-    }
-}
+use wasmhost_nats::env::truthy;
+pub use wasmhost_nats::NatsConfig;
 
 /// Everything a host needs to start. `HostConfig::default()` runs an embedded lattice of one host
 /// with generated keys; [`HostConfig::from_env`] reads the OTP host's environment variables.
@@ -293,44 +201,8 @@ impl HostConfig {
                 }
             }
         }
-        let nats_keys = [
-            "WASMCLOUD_NATS_URL",
-            "WASMCLOUD_RPC_HOST",
-            "WASMCLOUD_RPC_PORT",
-            "WASMCLOUD_CTL_HOST",
-            "WASMCLOUD_CTL_PORT",
-        ];
-        if nats_keys.iter().any(|k| get(k).is_some()) {
-            let base = match get("WASMCLOUD_NATS_URL") {
-                Some(url) => NatsConnection::from_url(&url)?,
-                None => NatsConnection::default(),
-            };
-            let conn = |prefix: &str| -> crate::Result<NatsConnection> {
-                let mut c = base.clone();
-                if let Some(h) = get(&format!("{prefix}_HOST")) {
-                    c.host = h;
-                }
-                if let Some(p) = get(&format!("{prefix}_PORT")) {
-                    c.port = parse_num(&p, &format!("{prefix}_PORT"))?;
-                }
-                if let Some(s) = get(&format!("{prefix}_SEED")) {
-                    c.seed = s;
-                }
-                if let Some(j) = get(&format!("{prefix}_JWT")) {
-                    c.jwt = j;
-                }
-                if let Some(t) = get(&format!("{prefix}_TLS")) {
-                    c.tls = truthy(&t);
-                }
-                Ok(c)
-            };
-            cfg.nats = Some(NatsConfig {
-                rpc: conn("WASMCLOUD_RPC")?,
-                ctl: conn("WASMCLOUD_CTL")?,
-                prov_rpc: conn("WASMCLOUD_PROV_RPC")?,
-                js_domain: get("WASMCLOUD_JS_DOMAIN"),
-            });
-        }
+        // WASMCLOUD_{RPC,CTL,PROV_RPC}_* and ours in that family (wasmhost_nats::env).
+        cfg.nats = wasmhost_nats::env::config_from_vars(&vars)?;
         Ok(cfg)
     }
 
@@ -339,7 +211,9 @@ impl HostConfig {
         self.lattice = lattice.into();
         self
     }
-    /// Joins a NATS lattice at `url` (one server for RPC, control and providers).
+    /// Joins a NATS lattice at `url`: one server or a comma list (failover in order), the same
+    /// for RPC, control and providers, anonymous. For credentials and TLS set [`HostConfig::nats`]
+    /// (a [`NatsConfig`]) or use the `WASMCLOUD_*` variables.
     pub fn with_nats_url(mut self, url: &str) -> crate::Result<Self> {
         self.nats = Some(NatsConfig::single(url)?);
         Ok(self)
@@ -434,13 +308,6 @@ fn parse_allowed_dirs(v: &str) -> crate::Result<Vec<PathBuf>> {
         .collect()
 }
 
-fn truthy(v: &str) -> bool {
-    matches!(
-        v.to_ascii_lowercase().as_str(),
-        "1" | "true" | "yes" | "y" | "on" | "enabled"
-    )
-}
-
 fn parse_num<T: std::str::FromStr>(v: &str, name: &str) -> crate::Result<T> {
     v.parse()
         .map_err(|_| crate::Error::invalid(format!("{name}: `{v}` is not a valid number")))
@@ -479,8 +346,8 @@ mod tests {
         ]))
         .unwrap();
         let nats = cfg.nats.unwrap();
-        assert_eq!((nats.rpc.host.as_str(), nats.rpc.port), ("127.0.0.5", 4333));
-        assert_eq!((nats.ctl.host.as_str(), nats.ctl.port), ("127.0.0.1", 4444));
+        assert_eq!(nats.rpc.url(), "nats://127.0.0.5:4333");
+        assert_eq!(nats.ctl.url(), "nats://127.0.0.1:4444");
         assert_eq!(cfg.cluster_issuers, vec!["CA", "CB"]);
         assert!(cfg.oci_allow_latest);
         assert_eq!(cfg.labels["region"], "eu");
@@ -597,10 +464,37 @@ mod tests {
 
     #[test]
     fn nats_urls_parse() {
-        let c = NatsConnection::from_url("nats://127.0.0.1:4567").unwrap();
-        assert_eq!((c.host.as_str(), c.port, c.tls), ("127.0.0.1", 4567, false));
-        assert_eq!(NatsConnection::from_url("example").unwrap().port, 4222);
-        assert!(NatsConnection::from_url("http://x:1").is_err());
-        assert!(NatsConnection::from_url("x:notaport").is_err());
+        let cfg = HostConfig::default()
+            .with_nats_url("nats://127.0.0.1:4567, b")
+            .unwrap();
+        let nats = cfg.nats.unwrap();
+        assert_eq!(nats.rpc.url(), "nats://127.0.0.1:4567, nats://b:4222");
+        assert_eq!(nats.prov_rpc, nats.ctl);
+        let err = HostConfig::default()
+            .with_nats_url("http://x:1")
+            .unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::InvalidInput);
+        assert!(HostConfig::default().with_nats_url("x:notaport").is_err());
+    }
+
+    #[test]
+    fn nats_settings_from_the_environment_are_checked() {
+        let err = HostConfig::from_vars(vars(&[
+            ("WASMCLOUD_CTL_HOST", "a"),
+            ("WASMCLOUD_CTL_CREDS", "/nonexistent.creds"),
+        ]))
+        .unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::InvalidInput);
+        assert!(err.to_string().contains("WASMCLOUD_CTL_CREDS"), "{err}");
+        let cfg = HostConfig::from_vars(vars(&[
+            ("WASMCLOUD_RPC_HOST", "a:1,b:2"),
+            ("WASMCLOUD_RPC_TOKEN", "t"),
+        ]))
+        .unwrap();
+        let nats = cfg.nats.unwrap();
+        assert_eq!(
+            (nats.rpc.url(), nats.rpc.auth.describe()),
+            ("nats://a:1, nats://b:2".to_string(), "token")
+        );
     }
 }

@@ -111,3 +111,17 @@ impl From<wasmhost_protocol::ProtocolError> for Error {
 
 /// The host's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<wasmhost_nats::NatsError> for Error {
+    fn from(e: wasmhost_nats::NatsError) -> Self {
+        use wasmhost_nats::NatsError as N;
+        let kind = match &e {
+            N::Settings { .. } => ErrorKind::InvalidInput,
+            N::Refused(_) => ErrorKind::Denied,
+            N::Timeout(_) => ErrorKind::Timeout,
+            N::NoResponders(_) => ErrorKind::NotFound,
+            N::Transport(_) => ErrorKind::Transport,
+        };
+        Error::new(kind, e.to_string())
+    }
+}

@@ -38,12 +38,16 @@ pub mod quote;
 
 pub use actor::InstanceInfo;
 pub use capability::{capability_fn, CapabilityCall, CapabilityHandler};
-pub use config::{HostConfig, NatsConfig, NatsConnection};
+pub use config::HostConfig;
 pub use error::{Error, ErrorKind, Result};
 pub use events::EventStream;
 pub use host::ProviderInfo;
 pub use host::{ActorInfo, ActorSource, ArtifactSource, Host, ProviderSource, VERSION};
 pub use policy::{Policy, PolicyDecision, PolicyRequest};
 pub use provider_archive::ProviderArchive;
+/// NATS connection settings (servers, auth, TLS, reconnect policy), from `wasmhost-nats`.
+pub use wasmhost_nats::{
+    NatsAuth, NatsConfig, NatsConnection, ReconnectPolicy, ServerAddress, TlsSettings,
+};
 /// The wire types and claims code (re-exported from `wasmhost-protocol`).
 pub use wasmhost_protocol as protocol;

@@ -811,16 +811,20 @@ async fn a_host_authenticates_with_an_nkey_seed_on_both_connections() {
     let mut config = lattice_config(&nats.url(), &lattice, &KeyPair::new_cluster());
     let nats_config = config.nats.as_mut().unwrap();
     for conn in [&mut nats_config.rpc, &mut nats_config.ctl] {
-        conn.seed = user.seed().unwrap();
+        conn.auth = wasmhost::NatsAuth::Nkey {
+            seed: user.seed().unwrap(),
+        };
     }
     let host = Host::start(config).await.unwrap();
     host.start_actor(actor("echo"), 1, HashMap::new())
         .await
         .unwrap();
-    let client = async_nats::ConnectOptions::with_nkey(user.seed().unwrap())
-        .connect(nats.url())
-        .await
-        .unwrap();
+    let settings = wasmhost::NatsConnection::from_url(&nats.url())
+        .unwrap()
+        .with_auth(wasmhost::NatsAuth::Nkey {
+            seed: user.seed().unwrap(),
+        });
+    let client = wasmhost_nats::connect(&settings, "test").await.unwrap();
     let pings = gather(
         &client,
         subjects::ping_hosts(&ctl_prefix(&lattice)),
@@ -838,7 +842,9 @@ async fn a_host_authenticates_with_an_nkey_seed_on_both_connections() {
 
     // A seed that is not an nkey seed is refused at start with a clear error.
     let mut bad = lattice_config(&nats.url(), &lattice, &KeyPair::new_cluster());
-    bad.nats.as_mut().unwrap().ctl.seed = "SUnotaseed".into();
+    bad.nats.as_mut().unwrap().ctl.auth = wasmhost::NatsAuth::Nkey {
+        seed: "SUnotaseed".into(),
+    };
     let err = Host::start(bad).await.err().expect("a bad seed is refused");
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
 }

@@ -17,7 +17,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 cd "$here"
 
-ACTORS=(echo kvcounter pinger pong)
+ACTORS=(echo kvcounter pinger pong relay)
 do_build=1
 do_sign=1
 for arg in "$@"; do
@@ -39,6 +39,7 @@ sign_args() {
         kvcounter) echo "--name KVCounter --cap wasmcloud:httpserver --cap wasmcloud:keyvalue" ;;
         pinger)    echo "--name Pinger --cap wasmcloud:httpserver" ;;
         pong)      echo "--name Pong --alias wasmhost/pong" ;;
+        relay)     echo "--name Relay --cap wasmcloud:httpserver --cap wasmcloud:keyvalue" ;;
         *) die "no signing options for $1" ;;
     esac
 }

@@ -3,7 +3,7 @@
 use std::ffi::c_char;
 use std::time::Duration;
 
-use host::{HostConfig, NatsConfig, NatsConnection};
+use host::{HostConfig, NatsAuth, NatsConfig, NatsConnection, ServerAddress};
 
 use crate::error::{guard, wasmhost_error_t, wasmhost_result_t, FfiError, FfiResult};
 use crate::ptr::{obj_mut, opt_str_arg, str_arg, Out};
@@ -345,9 +345,11 @@ pub extern "C" fn wasmhost_config_add_oci_allowed_insecure(
     })
 }
 
-/// Joins a NATS lattice at `url` (`nats://host:port`, `tls://host:port`, `host:port` or `host`):
-/// one server for RPC, control and providers. The host starts even while the server is not
-/// reachable yet and joins when it is; a bad seed makes wasmhost_host_start() fail.
+/// Joins a NATS lattice at `url` (`nats://host:port`, `tls://host:port`, `host:port` or `host`),
+/// or at several servers given as a comma list (`nats://a:4222,nats://b:4222`), tried in order
+/// with failover: the same servers for RPC, control and providers, anonymous. The host starts
+/// even while no server is reachable yet and joins when one is; settings that can never work
+/// (a bad seed, a server that refuses the credentials) make wasmhost_host_start() fail.
 #[no_mangle]
 pub extern "C" fn wasmhost_config_set_nats_url(
     config: *mut wasmhost_config_t,
@@ -355,13 +357,15 @@ pub extern "C" fn wasmhost_config_set_nats_url(
     err: *mut *mut wasmhost_error_t,
 ) -> wasmhost_result_t {
     with_config(config, err, |c| {
-        c.nats = Some(NatsConfig::single(str_arg(url, "url")?)?);
+        c.nats = Some(NatsConfig::single(str_arg(url, "url")?).map_err(host::Error::from)?);
         Ok(())
     })
 }
 
-/// Sets one NATS connection (`which` is a wasmhost_nats_connection_t value): server `host` and
-/// `port`, nkey `seed` and user `jwt` (NULL or "" for anonymous), and whether TLS is required.
+/// Sets one NATS connection (`which` is a wasmhost_nats_connection_t value): server `host` (or a
+/// comma list of hosts / `host:port`s, tried in order) and `port` (for hosts that name none),
+/// nkey `seed` and user `jwt` (NULL or "" for anonymous; a JWT needs its seed), and whether TLS
+/// is required.
 /// Turns NATS on (the other connections keep 127.0.0.1:4222 unless set).
 #[no_mangle]
 pub extern "C" fn wasmhost_config_set_nats_connection(
@@ -381,13 +385,20 @@ pub extern "C" fn wasmhost_config_set_nats_connection(
                 "NATS host must not be empty and port must not be 0",
             ));
         }
-        let conn = NatsConnection {
-            host: host.to_string(),
-            port,
-            seed: opt_str_arg(seed, "seed")?.unwrap_or_default().to_string(),
-            jwt: opt_str_arg(jwt, "jwt")?.unwrap_or_default().to_string(),
-            tls,
+        let seed = opt_str_arg(seed, "seed")?.unwrap_or_default().to_string();
+        let jwt = opt_str_arg(jwt, "jwt")?.unwrap_or_default().to_string();
+        let auth = match (seed.is_empty(), jwt.is_empty()) {
+            (true, true) => NatsAuth::Anonymous,
+            (false, true) => NatsAuth::Nkey { seed },
+            (false, false) => NatsAuth::Jwt { jwt, seed },
+            (true, false) => return Err(FfiError::invalid("a NATS user JWT needs its seed")),
         };
+        let mut conn = NatsConnection {
+            servers: ServerAddress::parse_list(host, "host", port).map_err(host::Error::from)?,
+            auth,
+            ..Default::default()
+        };
+        conn.tls.required = tls;
         let nats = c.nats.get_or_insert_with(NatsConfig::default);
         match which {
             0 => nats.rpc = conn,
@@ -441,7 +452,15 @@ pub extern "C" fn wasmhost_config_to_json(
     guard(err, || {
         let c = &crate::ptr::obj_arg(config, "config")?.config;
         let out = Out::new(out_json, "out_json")?;
-        let conn = |n: &NatsConnection| serde_json::json!({"host": n.host, "port": n.port, "seed_set": !n.seed.is_empty(), "jwt_set": !n.jwt.is_empty(), "tls": n.tls});
+        let conn = |n: &NatsConnection| {
+            let first = n.servers.first();
+            let (seed_set, jwt_set) = match &n.auth {
+                NatsAuth::Nkey { .. } => (true, false),
+                NatsAuth::Jwt { .. } | NatsAuth::CredsFile(_) => (true, true),
+                _ => (false, false),
+            };
+            serde_json::json!({"host": first.map(|s| s.host.as_str()), "port": first.map(|s| s.port), "servers": n.servers.iter().map(ToString::to_string).collect::<Vec<_>>(), "seed_set": seed_set, "jwt_set": jwt_set, "tls": n.tls_required()})
+        };
         let labels: std::collections::BTreeMap<_, _> = c.labels.iter().collect();
         let json = serde_json::json!({
             "lattice": c.lattice,

@@ -75,6 +75,38 @@ pub struct HostData {
     /// OTP extra: JetStream domain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub js_domain: Option<String>,
+    /// wasmhost extra: what the fields above cannot say about the provider's connection
+    /// (more servers, user/password, token, TLS files). 2022 providers ignore it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lattice_rpc_options: Option<LatticeRpcOptions>,
+}
+
+/// The provider connection settings HostData's 2022 fields cannot carry (a wasmhost extension;
+/// each field is omitted when unset).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct LatticeRpcOptions {
+    /// Every server URL, in failover order; `lattice_rpc_url` is the first (the only one a
+    /// 2022 provider reads).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub servers: Vec<String>,
+    /// User name of user/password auth.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// Password of user/password auth.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    /// Token auth.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// PEM file of the CA roots for the server's certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_ca_file: Option<String>,
+    /// PEM file of the client certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_cert_file: Option<String>,
+    /// PEM file of the client certificate's key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_key_file: Option<String>,
 }
 
 impl HostData {

@@ -62,7 +62,7 @@ pub use ctl::{CtlOperationAck, HostInventory, HostPing};
 pub use error::ProtocolError;
 pub use event_data::EventData;
 pub use events::{CloudEvent, HeartbeatData};
-pub use host_data::HostData;
+pub use host_data::{HostData, LatticeRpcOptions};
 pub use http::{HttpRequest, HttpResponse};
 pub use msgpack::{decode, encode};
 /// The nkeys crate our signing and verifying APIs take keys from.

@@ -53,3 +53,16 @@ impl From<wasmhost_protocol::ProtocolError> for ProviderError {
         ProviderError::Invalid(e.to_string())
     }
 }
+
+impl From<wasmhost_nats::NatsError> for ProviderError {
+    fn from(e: wasmhost_nats::NatsError) -> Self {
+        use wasmhost_nats::NatsError as N;
+        match e {
+            // Connection settings come from HostData: a setting that can never work is its fault.
+            N::Settings { .. } => ProviderError::HostData(e.to_string()),
+            N::Timeout(m) => ProviderError::Timeout(m),
+            N::NoResponders(m) => ProviderError::NoResponders(m),
+            N::Refused(m) | N::Transport(m) => ProviderError::Transport(m),
+        }
+    }
+}

@@ -36,8 +36,6 @@
 
 #![warn(missing_docs)]
 
-mod chunks;
-mod connect;
 mod error;
 mod handler;
 mod host_data;
@@ -63,6 +61,6 @@ pub use wasmhost_protocol::{
 };
 
 /// Payloads larger than this travel through the object store (wasmbus-rpc 0.11).
-pub const CHUNK_THRESHOLD: usize = 900 * 1024;
+pub use wasmhost_nats::CHUNK_THRESHOLD;
 /// Default timeout of a call to an actor when HostData sets none.
 pub const DEFAULT_RPC_TIMEOUT_MS: u64 = 2000;

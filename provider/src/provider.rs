@@ -1,21 +1,15 @@
 //! [`Provider`]: the running provider as its handler sees it: identity, links, and calls
 //! to actors.
 
-use crate::chunks::ChunkStore;
-use crate::{ProviderError, CHUNK_THRESHOLD, DEFAULT_RPC_TIMEOUT_MS};
-use async_nats::{Client, RequestErrorKind};
+use crate::{ProviderError, DEFAULT_RPC_TIMEOUT_MS};
+use async_nats::Client;
 use parking_lot::RwLock;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
+use wasmhost_nats::ChunkStore;
 use wasmhost_protocol::nkeys::KeyPair;
-use wasmhost_protocol::subjects::actor_rpc;
-use wasmhost_protocol::{
-    HostData, Invocation, InvocationResponse, LinkDefinition, WasmCloudEntity,
-};
-
-/// Extra time wasmbus-rpc allows a call whose payload it chunked.
-const CHUNK_EXTRA_TIME: Duration = Duration::from_secs(13);
+use wasmhost_protocol::{HostData, Invocation, LinkDefinition, WasmCloudEntity};
 
 /// A cheap, cloneable handle on the running provider.
 #[derive(Clone)]
@@ -42,7 +36,12 @@ impl Provider {
                 None
             }
         };
-        let chunks = ChunkStore::new(client.clone(), &host_data.lattice_rpc_prefix);
+        let chunks = ChunkStore::for_client(
+            &client,
+            &host_data.lattice_rpc_prefix,
+            host_data.js_domain.as_deref(),
+            wasmhost_nats::DEFAULT_REPLICAS,
+        );
         Provider {
             inner: Arc::new(Inner {
                 client,
@@ -117,7 +116,7 @@ impl Provider {
     ///
     /// Sends a signed invocation (origin = [`entity`](Self::entity), signed with HostData's
     /// `invocation_seed`) on `wasmbus.rpc.{lattice}.{actor}`; payloads above 900 KiB go
-    /// through the object store and get 13 s more. Fails with [`ProviderError::Timeout`],
+    /// through the object store both ways, and the timeout is then at least 15 s. Fails with [`ProviderError::Timeout`],
     /// [`ProviderError::NoResponders`] (the actor runs nowhere), [`ProviderError::Remote`]
     /// (the reply's `error`), [`ProviderError::Invalid`] (an undecodable reply), or
     /// [`ProviderError::Transport`].
@@ -133,7 +132,7 @@ impl Provider {
                 "cannot sign invocations: HostData has no valid invocation_seed".into(),
             )
         })?;
-        let mut inv = Invocation::new_signed(
+        let inv = Invocation::new_signed(
             signer,
             self.entity(),
             WasmCloudEntity::actor(actor_id),
@@ -142,36 +141,16 @@ impl Provider {
             &hd.host_id,
         )
         .map_err(|e| ProviderError::Denied(format!("cannot sign invocation: {e}")))?;
-        let mut timeout = self.rpc_timeout();
-        if inv.msg.len() > CHUNK_THRESHOLD {
-            self.chunks().put(&inv.id, &inv.msg).await?;
-            inv.msg = Vec::new();
-            timeout += CHUNK_EXTRA_TIME;
-        }
-        let subject = actor_rpc(&hd.lattice_rpc_prefix, actor_id);
-        let request = async_nats::Request::new()
-            .payload(inv.encode().into())
-            .timeout(Some(timeout));
-        let reply = self
-            .inner
-            .client
-            .send_request(subject.clone(), request)
-            .await
-            .map_err(|e| match e.kind() {
-                RequestErrorKind::TimedOut => ProviderError::Timeout(format!(
-                    "call to {actor_id} ({operation}) timed out after {timeout:?}"
-                )),
-                RequestErrorKind::NoResponders => {
-                    ProviderError::NoResponders(format!("no responders on {subject}"))
-                }
-                _ => ProviderError::Transport(format!("request on {subject} failed: {e}")),
-            })?;
-        let mut response = InvocationResponse::decode(&reply.payload)?;
+        let response = wasmhost_nats::invoke(
+            &self.inner.client,
+            self.chunks(),
+            &hd.lattice_rpc_prefix,
+            inv,
+            self.rpc_timeout(),
+        )
+        .await?;
         if let Some(error) = response.error {
             return Err(ProviderError::Remote(error));
-        }
-        if response.is_chunked() {
-            response.msg = self.chunks().take(&format!("{}-r", inv.id)).await?;
         }
         Ok(response.msg)
     }

@@ -2,7 +2,7 @@
 //! 0.11's order): decode, de-chunk, check claims, target and link, dispatch, chunk a
 //! large reply. Every failure becomes an `InvocationResponse` with `error` set.
 
-use crate::{Context, Provider, ProviderError, ProviderHandler, CHUNK_THRESHOLD};
+use crate::{Context, Provider, ProviderError, ProviderHandler};
 use wasmhost_protocol::{Invocation, InvocationResponse};
 
 /// The reply to the raw message `payload`.
@@ -37,9 +37,7 @@ async fn invoke(
     handler: &dyn ProviderHandler,
     mut inv: Invocation,
 ) -> Result<Vec<u8>, ProviderError> {
-    if inv.is_chunked() {
-        inv.msg = provider.chunks().take(&inv.id).await?;
-    }
+    wasmhost_nats::fetch_request(provider.chunks(), &mut inv).await?;
     let hd = provider.host_data();
     inv.validate(&hd.cluster_issuers)
         .map_err(|e| ProviderError::Denied(e.to_string()))?;
@@ -69,12 +67,6 @@ async fn reply(
     msg: Vec<u8>,
 ) -> Result<InvocationResponse, ProviderError> {
     let mut response = InvocationResponse::success(id, msg);
-    if response.msg.len() > CHUNK_THRESHOLD {
-        provider
-            .chunks()
-            .put(&format!("{id}-r"), &response.msg)
-            .await?;
-        response.msg = Vec::new();
-    }
+    wasmhost_nats::store_response(provider.chunks(), &mut response).await?;
     Ok(response)
 }

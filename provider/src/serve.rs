@@ -1,7 +1,6 @@
 //! The provider's life: read HostData, connect, offer the initial links, subscribe the
 //! §4.2 subjects, serve until asked to stop, then shut down cleanly.
 
-use crate::connect::connect;
 use crate::{
     links, read_host_data, rpc, HealthCheckResponse, Provider, ProviderError, ProviderHandler,
 };
@@ -128,7 +127,9 @@ pub async fn serve<H: ProviderHandler>(
     handler: H,
     stop: impl Future<Output = ()> + Send,
 ) -> Result<StopReason, ProviderError> {
-    let client = connect(&host_data).await?;
+    let settings = wasmhost_nats::from_host_data(&host_data)?;
+    let client =
+        wasmhost_nats::connect(&settings, &format!("provider {}", host_data.provider_key)).await?;
     let handler: Arc<dyn ProviderHandler> = Arc::new(handler);
     let provider = Provider::new(client.clone(), host_data.clone(), contract_id);
     for link in host_data.link_definitions.iter().cloned() {

@@ -5,8 +5,6 @@
 
 use crate::HealthCheckResponse;
 use std::io::Write;
-use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 use wasmhost_protocol::nkeys::KeyPair;
@@ -17,80 +15,12 @@ use wasmhost_protocol::{
     HostData, Invocation, InvocationResponse, LinkDefinition, WasmCloudEntity,
 };
 
-/// A free TCP port on 127.0.0.1.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("bind loopback")
-        .local_addr()
-        .expect("local addr")
-        .port()
-}
-
-/// Waits up to 15 s until something accepts connections on `127.0.0.1:port`.
-pub fn wait_for_port(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "nothing listens on port {port}");
-        std::thread::sleep(Duration::from_millis(25));
-    }
-}
+pub use wasmhost_nats::testing::{free_port, wait_for_port, NatsServer};
 
 fn kill(child: &mut Option<Child>) {
     if let Some(mut child) = child.take() {
         let _ = child.kill();
         let _ = child.wait();
-    }
-}
-
-/// A `nats-server -js` on a free loopback port with its store in a fresh directory.
-pub struct NatsServer {
-    child: Option<Child>,
-    /// The port it listens on.
-    pub port: u16,
-    store: PathBuf,
-}
-
-impl NatsServer {
-    /// Starts the repo's `.venv/bin/nats-server` (scripts/setup.sh installs it), else the
-    /// one on PATH, and waits for its port.
-    pub fn start() -> NatsServer {
-        let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/nats-server");
-        let binary = if venv.exists() {
-            venv
-        } else {
-            PathBuf::from("nats-server")
-        };
-        let port = free_port();
-        let store = std::env::temp_dir().join(format!(
-            "wasmhost-provider-nats-{}-{port}",
-            std::process::id()
-        ));
-        std::fs::create_dir_all(&store).expect("store dir");
-        let child = Command::new(binary)
-            .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
-            .arg(&store)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("nats-server must be installed (scripts/setup.sh puts it in .venv/bin)");
-        wait_for_port(port);
-        NatsServer {
-            child: Some(child),
-            port,
-            store,
-        }
-    }
-
-    /// `nats://127.0.0.1:{port}`.
-    pub fn url(&self) -> String {
-        format!("nats://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for NatsServer {
-    fn drop(&mut self) {
-        kill(&mut self.child);
-        let _ = std::fs::remove_dir_all(&self.store);
     }
 }
 
@@ -224,7 +154,8 @@ impl TestHost {
             default_rpc_timeout_ms: Some(2000),
             ..Default::default()
         };
-        let client = async_nats::connect(nats.url())
+        let settings = wasmhost_nats::NatsConnection::from_url(&nats.url()).expect("NATS URL");
+        let client = wasmhost_nats::connect(&settings, "provider test host")
             .await
             .expect("test NATS client");
         TestHost {

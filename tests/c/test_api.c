@@ -181,7 +181,7 @@ static void test_config(void) {
     EXPECT(WASMHOST_ERR_INVALID_INPUT, wasmhost_config_to_json(c, NULL, &err));
 
     /* NATS settings. */
-    EXPECT_OK(wasmhost_config_set_nats_url(c, "nats://127.0.0.1:4333", &err));
+    EXPECT_OK(wasmhost_config_set_nats_url(c, "nats://127.0.0.1:4333, 127.0.0.1:4334", &err));
     EXPECT(WASMHOST_ERR_INVALID_INPUT, wasmhost_config_set_nats_url(c, "http://x", &err));
     EXPECT(WASMHOST_ERR_INVALID_INPUT, wasmhost_config_set_nats_url(c, "host:notaport", &err));
     EXPECT(WASMHOST_ERR_INVALID_INPUT, wasmhost_config_set_nats_url(c, NULL, &err));
@@ -195,13 +195,14 @@ static void test_config(void) {
     EXPECT(WASMHOST_ERR_INVALID_INPUT, wasmhost_config_set_js_domain(NULL, "leaf", &err));
     EXPECT_OK(wasmhost_config_to_json(c, &json, &err));
     CHECK(json && strstr(json, "\"rpc\":{\"host\":\"127.0.0.1\",\"jwt_set\":false,\"port\":4333"));
-    CHECK(json && strstr(json, "\"ctl\":{\"host\":\"ctl.example\",\"jwt_set\":true,\"port\":4444,\"seed_set\":true,\"tls\":true}"));
+    CHECK(json && strstr(json, "\"servers\":[\"nats://127.0.0.1:4333\",\"nats://127.0.0.1:4334\"]"));
+    CHECK(json && strstr(json, "\"ctl\":{\"host\":\"ctl.example\",\"jwt_set\":true,\"port\":4444,\"seed_set\":true,\"servers\":[\"nats://ctl.example:4444\"],\"tls\":true}"));
     CHECK(json && strstr(json, "\"prov_rpc\":{\"host\":\"prov.example\""));
     CHECK(json && strstr(json, "\"js_domain\":\"leaf\""));
     wasmhost_string_free(json);
     /* A NATS seed that is not an nkey seed is refused when the host starts. */
     wasmhost_host_t *host = NULL;
-    EXPECT_MSG(WASMHOST_ERR_INVALID_INPUT, wasmhost_host_start(c, &host, &err), "invalid NATS seed");
+    EXPECT_MSG(WASMHOST_ERR_INVALID_INPUT, wasmhost_host_start(c, &host, &err), "ctl.seed: not a valid nkey seed");
     CHECK(host == NULL);
     EXPECT_OK(wasmhost_config_set_embedded(c, &err));
     EXPECT(WASMHOST_ERR_INVALID_INPUT, wasmhost_config_set_embedded(NULL, &err));

@@ -92,7 +92,8 @@ defmodule Wasmhost do
   Options: `lattice:`, `host_seed:` (`SN...`), `cluster_seed:` (`SC...`), `cluster_issuers:`,
   `labels:` (map), `friendly_name:`, `rpc_timeout:`, `invocation_timeout:`,
   `heartbeat_interval:` (milliseconds), `max_instance_memory:`, `max_instances:`,
-  `max_payload:`, `enable_invocation_events:`, and `nats:` (a URL or `[url: url]`) to join a NATS
+  `max_payload:`, `enable_invocation_events:`, and `nats:` (a URL, a comma list or a list of
+  URLs tried in order, or `[url: url]`) to join a NATS
   lattice: hosts with the same `lattice:` and a shared `cluster_seed:` (or each other's keys in
   `cluster_issuers:`) call each other's actors and share links. The connection is made in the
   background, so a host starts even before the server is reachable.

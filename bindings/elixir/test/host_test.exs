@@ -63,6 +63,11 @@ defmodule Wasmhost.HostTest do
     assert {:error, {:invalid_input, message}} = Wasmhost.start_host(nats: "http://example:1")
     assert message =~ "scheme"
     assert {:error, {:invalid_input, _}} = Wasmhost.start_host(nats: [url: "nats://host:port"])
+    # Every URL of a list is checked.
+    assert {:error, {:invalid_input, message}} =
+             Wasmhost.start_host(nats: ["nats://127.0.0.1:4222", "http://example:1"])
+
+    assert message =~ "scheme"
   end
 
   test "bad options raise ArgumentError" do

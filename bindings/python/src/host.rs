@@ -83,6 +83,16 @@ impl Drop for PyHost {
     }
 }
 
+/// `nats_url=`: one URL (or a comma list) or a list of URLs, tried in order.
+fn nats_url_arg(value: &Bound<'_, PyAny>) -> PyResult<String> {
+    if let Ok(url) = value.extract::<String>() {
+        return Ok(url);
+    }
+    value.extract::<Vec<String>>().map(|urls| urls.join(",")).map_err(|_| {
+        pyo3::exceptions::PyTypeError::new_err("nats_url must be a str or a list of str")
+    })
+}
+
 #[pymethods]
 impl PyHost {
     /// Starts a host. No `nats_url` = the embedded lattice of one host, no server needed.
@@ -95,7 +105,7 @@ impl PyHost {
     fn new(
         py: Python<'_>,
         lattice: Option<String>,
-        nats_url: Option<String>,
+        nats_url: Option<&Bound<'_, PyAny>>,
         host_seed: Option<String>,
         cluster_seed: Option<String>,
         cluster_issuers: Option<Vec<String>>,
@@ -120,8 +130,8 @@ impl PyHost {
         if let Some(v) = lattice {
             config.lattice = v;
         }
-        if let Some(url) = &nats_url {
-            config = config.with_nats_url(url).py_err(py)?;
+        if let Some(url) = nats_url {
+            config = config.with_nats_url(&nats_url_arg(url)?).py_err(py)?;
         }
         if host_seed.is_some() {
             config.host_seed = host_seed;

@@ -71,7 +71,7 @@ def eventually(probe: Callable[[], T], what: str) -> T:
         time.sleep(0.1)
 
 
-def lattice_host(url: str, lattice: str, **kwargs: object) -> wasmhost.Host:
+def lattice_host(url: str | list[str], lattice: str, **kwargs: object) -> wasmhost.Host:
     return wasmhost.Host(nats_url=url, lattice=lattice, cluster_seed=CLUSTER_SEED, **kwargs)  # type: ignore[arg-type]
 
 
@@ -89,6 +89,15 @@ def test_an_actor_on_one_host_answers_calls_from_another(nats_url: str) -> None:
         assert asyncio.run(many()) == [str(i).encode() for i in range(50)]
         with pytest.raises(wasmhost.InvocationError, match="No handler registered"):
             b.call(ECHO_KEY, "Nope.Nope", b"")
+
+
+def test_a_list_of_urls_fails_over_to_a_server_that_answers(nats_url: str) -> None:
+    down = f"nats://127.0.0.1:{free_port()}"
+    with lattice_host([down, nats_url], "py5") as a, lattice_host(f"{down},{nats_url}", "py5") as b:
+        a.start_actor(ECHO)
+        assert eventually(lambda: b.call(ECHO_KEY, "Echo.Echo", b"failover"), "remote call") == b"failover"
+    with pytest.raises(TypeError, match="nats_url"):
+        wasmhost.Host(nats_url=[1, 2])  # type: ignore[list-item]
 
 
 def test_links_put_on_one_host_reach_the_other(nats_url: str) -> None:

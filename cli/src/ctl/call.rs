@@ -38,14 +38,21 @@ pub struct CallArgs {
 pub async fn run(client: &CtlClient, out: &Output, args: CallArgs) -> Result<(), String> {
     let invocation = build_invocation(&args)?;
     // The host's own invocation path: large payloads go through the object store both ways.
-    let response = wasmhost::lattice::invoke_over(
+    let chunks = wasmhost_nats::ChunkStore::for_client(
         client.nats(),
+        client.lattice(),
+        None,
+        wasmhost_nats::DEFAULT_REPLICAS,
+    );
+    let response = wasmhost_nats::invoke(
+        client.nats(),
+        &chunks,
         client.lattice(),
         invocation,
         client.timeout(),
     )
     .await
-    .map_err(|e| format!("the call to {} failed: {}", args.actor_id, e.message()))?;
+    .map_err(|e| format!("the call to {} failed: {e}", args.actor_id))?;
     let msg = reply_payload(&args.actor_id, response)?;
     if args.raw {
         std::io::stdout()

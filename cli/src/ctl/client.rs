@@ -22,13 +22,11 @@ pub struct CtlClient {
 impl CtlClient {
     /// Connects to the NATS server named by the options; fails at once if it is not reachable.
     pub async fn connect(options: &GlobalOptions) -> Result<Self, String> {
-        let url = options.resolved_nats_url();
-        let nats = async_nats::ConnectOptions::new()
-            .connection_timeout(options.timeout())
-            .request_timeout(Some(options.timeout()))
-            .connect(url.as_str())
+        let settings = options.nats_connection()?;
+        let url = settings.url();
+        let nats = wasmhost_nats::connect(&settings, "wasmhost ctl")
             .await
-            .map_err(|e| format!("cannot connect to NATS at {url}: {e}"))?;
+            .map_err(|e| e.to_string())?;
         Ok(CtlClient {
             nats,
             url,
@@ -53,9 +51,12 @@ impl CtlClient {
         self.timeout
     }
 
-    /// Sends `payload` to `subject` and returns the first reply's bytes.
+    /// Sends `payload` to `subject` and returns the first reply's bytes (within the timeout).
     pub async fn request_bytes(&self, subject: &str, payload: Vec<u8>) -> Result<Vec<u8>, String> {
-        match self.nats.request(subject.to_string(), payload.into()).await {
+        let request = async_nats::Request::new()
+            .payload(payload.into())
+            .timeout(Some(self.timeout));
+        match self.nats.send_request(subject.to_string(), request).await {
             Ok(message) => Ok(message.payload.to_vec()),
             Err(e) => Err(match e.kind() {
                 RequestErrorKind::NoResponders => format!(

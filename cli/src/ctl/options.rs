@@ -2,11 +2,9 @@
 
 use clap::{Args, ValueEnum};
 use std::time::Duration;
+use wasmhost::NatsConnection;
 
-/// Default NATS host when neither `--nats-url` nor `WASMCLOUD_CTL_HOST` is given.
-const DEFAULT_NATS_HOST: &str = "127.0.0.1";
-/// Default NATS port when neither `--nats-url` nor `WASMCLOUD_CTL_PORT` is given.
-const DEFAULT_NATS_PORT: &str = "4222";
+use crate::nats_flags::NatsFlags;
 
 /// Longest wait any option accepts (one hour), so deadlines never overflow.
 pub const MAX_WAIT_MS: u64 = 3_600_000;
@@ -23,10 +21,9 @@ pub enum OutputKind {
 /// Connection, lattice and output options of `wasmhost ctl`.
 #[derive(Args, Debug, Clone)]
 pub struct GlobalOptions {
-    /// NATS server of the lattice's control connection. Default: nats://$WASMCLOUD_CTL_HOST:$WASMCLOUD_CTL_PORT
-    /// (127.0.0.1:4222 when those are unset), as the 0.5x host reads them.
-    #[arg(long, global = true)]
-    pub nats_url: Option<String>,
+    /// NATS connection: servers, credentials, TLS (`WASMCLOUD_CTL_*`, as the 0.5x host reads them).
+    #[command(flatten)]
+    pub nats: NatsFlags,
     /// Lattice id (`WASMCLOUD_LATTICE_PREFIX`).
     #[arg(
         long,
@@ -52,48 +49,19 @@ pub struct GlobalOptions {
 }
 
 impl GlobalOptions {
-    /// The NATS URL to connect to: `--nats-url`, else built from the 0.5x host's variables.
-    pub fn resolved_nats_url(&self) -> String {
-        self.nats_url.clone().unwrap_or_else(|| {
-            nats_url_from(
-                std::env::var("WASMCLOUD_CTL_HOST").ok(),
-                std::env::var("WASMCLOUD_CTL_PORT").ok(),
-            )
-        })
+    /// The control connection: `WASMCLOUD_CTL_*` from the environment, the flags over them; it
+    /// fails at once when no server answers (a tool, not a host), within `--timeout`.
+    pub fn nats_connection(&self) -> Result<NatsConnection, String> {
+        let mut conn = self.nats.connection("WASMCLOUD_CTL", std::env::vars())?;
+        conn.reconnect = conn.reconnect.fail_fast();
+        conn.reconnect.connect_timeout = self.timeout();
+        conn.name.get_or_insert_with(|| "wasmhost ctl".to_string());
+        Ok(conn)
     }
 
     /// `--timeout` as a duration.
     pub fn timeout(&self) -> Duration {
         Duration::from_millis(self.timeout)
-    }
-}
-
-/// `nats://{host}:{port}` with the defaults for unset or empty values.
-fn nats_url_from(host: Option<String>, port: Option<String>) -> String {
-    let host = host
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| DEFAULT_NATS_HOST.to_string());
-    let port = port
-        .filter(|p| !p.is_empty())
-        .unwrap_or_else(|| DEFAULT_NATS_PORT.to_string());
-    format!("nats://{host}:{port}")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn url_comes_from_the_host_variables_with_defaults() {
-        assert_eq!(nats_url_from(None, None), "nats://127.0.0.1:4222");
-        assert_eq!(
-            nats_url_from(Some("nats.example".into()), None),
-            "nats://nats.example:4222"
-        );
-        assert_eq!(
-            nats_url_from(Some(String::new()), Some("4333".into())),
-            "nats://127.0.0.1:4333"
-        );
     }
 }
 

@@ -61,9 +61,9 @@ impl Host {
             version: VERSION.to_string(),
             cluster_issuers: self.cluster_issuers().join(","),
             js_domain: nats.js_domain.clone(),
-            ctl_host: nats.ctl.host.clone(),
-            prov_rpc_host: nats.prov_rpc.host.clone(),
-            rpc_host: nats.rpc.host.clone(),
+            ctl_host: nats.ctl.host().to_string(),
+            prov_rpc_host: nats.prov_rpc.host().to_string(),
+            rpc_host: nats.rpc.host().to_string(),
             lattice_prefix: config.lattice.clone(),
         }
     }

@@ -158,20 +158,3 @@ pub(crate) async fn join(
     let transport: Arc<dyn LatticeTransport> = nats::NatsTransport::start(port, config).await?;
     Ok(transport)
 }
-
-/// Sends a signed `invocation` over a NATS connection the caller owns and waits up to `timeout`
-/// for the response, exactly as a host does (LATTICE.md §3): to an actor or a provider by its
-/// subject, payloads above 900 KiB through the lattice's object store both ways (the timeout is
-/// then at least 15 s). For tools that talk to a lattice without running a host, such as
-/// `wasmhost ctl call`. The response's `error` is returned as is; transport failures (timeout,
-/// nobody serving the target) are errors.
-pub async fn invoke_over(
-    client: &async_nats::Client,
-    lattice: &str,
-    invocation: Invocation,
-    timeout: Duration,
-) -> Result<InvocationResponse> {
-    let chunks =
-        nats::chunking::ChunkStore::new(async_nats::jetstream::new(client.clone()), lattice);
-    nats::rpc_client::invoke(client, &chunks, lattice, invocation, timeout).await
-}

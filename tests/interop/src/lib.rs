@@ -76,8 +76,25 @@ impl Drop for Owned {
 /// A JetStream-enabled nats-server on a free loopback port.
 pub struct NatsServer {
     _process: Owned,
+    /// The second node of [`NatsServer::start_clustered`].
+    _peer: Option<Owned>,
     /// Its port.
     pub port: u16,
+}
+
+/// Whether the server's monitoring port answers `/healthz` with 200 (JetStream ready).
+fn healthy(monitor_port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", monitor_port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    if stream.write_all(b"GET /healthz HTTP/1.0\r\n\r\n").is_err() {
+        return false;
+    }
+    let mut reply = String::new();
+    let _ = stream.read_to_string(&mut reply);
+    reply.starts_with("HTTP/1.0 200") || reply.starts_with("HTTP/1.1 200")
 }
 
 impl NatsServer {
@@ -94,6 +111,7 @@ impl NatsServer {
             .expect("spawn nats-server (run scripts/setup.sh, or set NATS_SERVER)");
         let server = NatsServer {
             _process: Owned(child),
+            _peer: None,
             port,
         };
         assert!(
@@ -101,6 +119,49 @@ impl NatsServer {
             "nats-server did not listen on {port}"
         );
         server
+    }
+
+    /// A node of a two-node JetStream cluster (the other node runs until this value is
+    /// dropped), ready once both report healthy. async-nats 0.23, the 2022 clients' NATS
+    /// client, reads object-store objects only from a clustered JetStream: it requires the
+    /// `cluster` field of a consumer's info, which a single nats-server 2.10+ leaves out.
+    pub fn start_clustered() -> NatsServer {
+        let name = format!("interop{}", free_port());
+        let nodes: Vec<(u16, u16, u16)> = (0..2).map(|_| (free_port(), free_port(), free_port())).collect();
+        let routes: Vec<String> = nodes.iter().map(|(_, route, _)| format!("\"nats-route://127.0.0.1:{route}\"")).collect();
+        let mut children: Vec<Owned> = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, (port, route, monitor))| {
+                let dir = temp_dir("nats-cluster");
+                let config = dir.join("server.conf");
+                std::fs::write(
+                    &config,
+                    format!(
+                        "server_name: {name}-{i}\ncluster {{\n  name: {name}\n  listen: \"127.0.0.1:{route}\"\n  routes: [{}]\n}}\n",
+                        routes.join(", ")
+                    ),
+                )
+                .expect("cluster config");
+                let child = Command::new(nats_server_binary())
+                    .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-m", &monitor.to_string(), "-c"])
+                    .arg(&config)
+                    .arg("-sd")
+                    .arg(dir.join("store"))
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .expect("spawn nats-server (run scripts/setup.sh, or set NATS_SERVER)");
+                Owned(child)
+            })
+            .collect();
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while !nodes.iter().all(|(_, _, monitor)| healthy(*monitor)) {
+            assert!(std::time::Instant::now() < deadline, "the nats cluster never became healthy");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let peer = children.pop();
+        NatsServer { _process: children.pop().expect("first node"), _peer: peer, port: nodes[0].0 }
     }
 
     /// `nats://127.0.0.1:{port}`.

@@ -25,6 +25,14 @@ use wasmcloud_control_interface::Client;
 use wasmhost_interop::{temp_dir, HostProcess, NatsServer, Steps};
 
 const LATTICE: &str = "interop-prov";
+
+/// `SetRequest` of wasmcloud-interface-keyvalue 0.7 (same serde shape).
+#[derive(serde::Serialize)]
+struct SetRequest<'a> {
+    key: &'a str,
+    value: &'a str,
+    expires: u32,
+}
 const CONTRACT: &str = "wasmcloud:keyvalue";
 /// The opaque `configuration` string of `lp`, to arrive as `HostData.config_json`.
 const CONFIG: &str = r#"{"greeting":"from the 2022 control client"}"#;
@@ -229,25 +237,38 @@ fn provider_entity(key: &str, link: &str) -> WasmCloudEntity {
     }
 }
 
-/// `HttpServer.HandleRequest` to kvcounter (as an httpserver provider would send it).
+/// `HttpServer.HandleRequest` (GET `path`) to kvcounter through `RpcClient`: status and body.
 async fn handle_request(
     rpc: &RpcClient,
     kvcounter: &str,
     path: &str,
 ) -> Result<(u16, String), String> {
+    let (status, body) = http_call(rpc, kvcounter, path, "", Vec::new()).await?;
+    Ok((status, String::from_utf8_lossy(&body).into_owned()))
+}
+
+/// `HttpServer.HandleRequest` to `actor` through `RpcClient`, as an httpserver provider would
+/// send it: status and body bytes.
+async fn http_call(
+    rpc: &RpcClient,
+    actor: &str,
+    path: &str,
+    query: &str,
+    body: Vec<u8>,
+) -> Result<(u16, Vec<u8>), String> {
     let request = HttpRequest {
-        method: "GET".into(),
+        method: "POST".into(),
         path: path.into(),
-        query_string: String::new(),
+        query_string: query.into(),
         header: HashMap::new(),
-        body: Vec::new(),
+        body,
     };
     let arg = wasmbus_rpc::common::serialize(&request).map_err(|e| e.to_string())?;
     let origin = httpserver_origin(&KeyPair::new_service().public_key());
     let reply = send(
         rpc,
         origin,
-        actor_entity(kvcounter),
+        actor_entity(actor),
         LATTICE,
         "HttpServer.HandleRequest",
         arg,
@@ -255,10 +276,7 @@ async fn handle_request(
     .await?;
     let response: HttpResponse =
         wasmbus_rpc::common::deserialize(&reply).map_err(|e| e.to_string())?;
-    Ok((
-        response.status_code,
-        String::from_utf8_lossy(&response.body).into_owned(),
-    ))
+    Ok((response.status_code, response.body))
 }
 
 /// `KeyValue.Get` straight to a provider instance, as the linked actor `origin`.
@@ -592,7 +610,8 @@ async fn a_2022_provider_runs_under_wasmhost_up_unchanged() {
     let kvcounter = example_actor("kvcounter");
     let (kv_ref, kv_key) = (kvcounter.reference, kvcounter.key);
 
-    let nats_server = NatsServer::start();
+    // Clustered: the only JetStream whose object store async-nats 0.23 (the provider's) can read.
+    let nats_server = NatsServer::start_clustered();
     let cluster = KeyPair::new_cluster();
     let cluster_seed = cluster.seed().expect("cluster seed");
     // TMPDIR: the host's provider cache ({tmp}/wasmcloudcache/...) stays in this test's directory.
@@ -776,6 +795,59 @@ async fn a_2022_provider_runs_under_wasmhost_up_unchanged() {
                 Ok(())
             })
             .await;
+
+        // Issue 19: 2 MiB each way between an actor on our host and the 2022 provider, through
+        // the object store (the host writes the request the provider reads with async-nats 0.23,
+        // the provider writes the reply the host reads, the host writes the actor's response the
+        // 2022 RpcClient reads).
+        let relay = example_actor("relay");
+        let relay_linked = steps
+            .run("start_actor relay + advertise_link relay ↔ provider (default)", async {
+                accepted(client.start_actor(&host_id, &relay.reference, 1, None).await)?;
+                events
+                    .wait_for("actor_started", 1, |d| d["public_key"] == relay.key.as_str())
+                    .await?;
+                accepted(
+                    client
+                        .advertise_link(&relay.key, &par.key, CONTRACT, "default", HashMap::new())
+                        .await,
+                )?;
+                wait_for_link_record(&rpc, &relay.key, &par.key, "default")
+                    .await
+                    .map(|_| ())
+            })
+            .await
+            .is_some();
+        if relay_linked {
+            steps
+                .run("relay: 2 MiB to the provider (KeyValue.Set) and back (KeyValue.Get)", async {
+                    let big: String = (0..2 << 20).map(|i| char::from(b'A' + (i % 26) as u8)).collect();
+                    let set = SetRequest { key: "big", value: &big, expires: 0 };
+                    let set = wasmbus_rpc::common::serialize(&set).map_err(|e| e.to_string())?;
+                    let (status, body) = http_call(&rpc, &relay.key, "/", "op=KeyValue.Set", set).await?;
+                    if status != 200 {
+                        return Err(format!("Set: status {status}: {}", String::from_utf8_lossy(&body)));
+                    }
+                    let get = wasmbus_rpc::common::serialize(&"big").map_err(|e| e.to_string())?;
+                    let (status, body) = http_call(&rpc, &relay.key, "/", "op=KeyValue.Get", get).await?;
+                    if status != 200 {
+                        return Err(format!("Get: status {status}: {}", String::from_utf8_lossy(&body)));
+                    }
+                    let got: GetResponse =
+                        wasmbus_rpc::common::deserialize(&body).map_err(|e| e.to_string())?;
+                    if !got.exists || got.value != big {
+                        return Err(format!(
+                            "Get returned {} bytes (exists {}), not the 2 MiB set",
+                            got.value.len(),
+                            got.exists
+                        ));
+                    }
+                    Ok(())
+                })
+                .await;
+        } else {
+            steps.blocked("relay: 2 MiB to the provider and back", "start_actor relay");
+        }
     } else {
         steps.blocked(
             "link delivery and kvcounter calls (default)",

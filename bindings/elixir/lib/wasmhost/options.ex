@@ -30,6 +30,10 @@ defmodule Wasmhost.Options do
 
   defp put({:nats, url}, acc) when is_binary(url), do: %{acc | nats_url: url}
 
+  # Several servers, tried in order: the core takes them as a comma list.
+  defp put({:nats, [url | _] = urls}, acc) when is_binary(url),
+    do: %{acc | nats_url: Enum.map_join(urls, ",", &string!(:nats, &1))}
+
   defp put({:nats, opts}, acc) when is_list(opts) do
     case Keyword.fetch(opts, :url) do
       {:ok, url} when is_binary(url) -> %{acc | nats_url: url}

@@ -170,7 +170,8 @@ class Host:
     """An embedded wasmhost: runs actors, answers their capability calls, publishes events.
 
     ``Host()`` runs an embedded lattice of one host in this process, no server needed.
-    ``nats_url=`` (or ``from_env=True`` with ``WASMCLOUD_*`` variables) joins a NATS lattice. Use it as ``with Host() as host:`` or
+    ``nats_url=`` (a URL, a comma list or a list of URLs, tried in order; or ``from_env=True`` with
+    ``WASMCLOUD_*`` variables, which also carry credentials and TLS) joins a NATS lattice. Use it as ``with Host() as host:`` or
     ``async with Host() as host:``; a host that is garbage-collected without ``stop()`` stops in
     the background.
     """
@@ -179,7 +180,7 @@ class Host:
         self,
         *,
         lattice: Optional[str] = None,
-        nats_url: Optional[str] = None,
+        nats_url: Optional[Union[str, List[str]]] = None,
         host_seed: Optional[str] = None,
         cluster_seed: Optional[str] = None,
         cluster_issuers: Optional[List[str]] = None,

@@ -35,7 +35,7 @@ class Host:
         self,
         *,
         lattice: Optional[str] = None,
-        nats_url: Optional[str] = None,
+        nats_url: Optional[Union[str, List[str]]] = None,
         host_seed: Optional[str] = None,
         cluster_seed: Optional[str] = None,
         cluster_issuers: Optional[List[str]] = None,

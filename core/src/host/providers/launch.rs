@@ -91,9 +91,6 @@ pub(crate) fn host_data(
         host_id: inner.id.clone(),
         lattice_rpc_prefix: inner.config.lattice.clone(),
         link_name: provider.link_name.clone(),
-        lattice_rpc_user_jwt: nats.prov_rpc.jwt.clone(),
-        lattice_rpc_user_seed: nats.prov_rpc.seed.clone(),
-        lattice_rpc_url: format!("{}:{}", nats.prov_rpc.host, nats.prov_rpc.port),
         provider_key: provider.public_key.clone(),
         invocation_seed: cluster_seed,
         env_values: Default::default(),
@@ -102,10 +99,11 @@ pub(crate) fn host_data(
         cluster_issuers: inner.cluster_issuers.clone(),
         config_json: Some(provider.config_json.clone()),
         default_rpc_timeout_ms: Some(inner.config.rpc_timeout.as_millis() as u64),
-        lattice_rpc_tls: Some(u8::from(nats.prov_rpc.tls)),
         js_domain: nats.js_domain.clone(),
         ..Default::default()
     };
+    // Servers, credentials (a creds file as its JWT and seed) and TLS of the provider connection.
+    wasmhost_nats::write_host_data(&nats.prov_rpc, &mut data)?;
     data.set_structured_logging(inner.config.structured_logging);
     Ok(data)
 }

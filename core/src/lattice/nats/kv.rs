@@ -16,18 +16,21 @@ pub(crate) const LINKDEF_PREFIX: &str = "LINKDEF_";
 pub(crate) const CLAIMS_PREFIX: &str = "CLAIMS_";
 pub(crate) const REFMAP_PREFIX: &str = "REFMAP_";
 
-/// The bucket, opened (or created with the v0.60 host's settings) on first use.
+/// The bucket, opened (or created with the v0.60 host's settings and the configured replica
+/// count) on first use.
 pub(crate) struct LatticeData {
     js: jetstream::Context,
     bucket: String,
+    replicas: usize,
     store: OnceCell<kv::Store>,
 }
 
 impl LatticeData {
-    pub(crate) fn new(js: jetstream::Context, lattice: &str) -> Self {
+    pub(crate) fn new(js: jetstream::Context, lattice: &str, replicas: usize) -> Self {
         LatticeData {
             js,
             bucket: format!("LATTICEDATA_{lattice}"),
+            replicas,
             store: OnceCell::new(),
         }
     }
@@ -36,9 +39,6 @@ impl LatticeData {
     pub(crate) async fn store(&self) -> Result<&kv::Store> {
         self.store
             .get_or_try_init(|| async {
-                if let Ok(store) = self.js.get_key_value(&self.bucket).await {
-                    return Ok(store);
-                }
                 // history 1 = max_msgs_per_subject 1; async-nats adds allow_direct, rollup, deny_delete, discard new.
                 let config = kv::Config {
                     bucket: self.bucket.clone(),
@@ -46,15 +46,7 @@ impl LatticeData {
                     storage: jetstream::stream::StorageType::File,
                     ..Default::default()
                 };
-                match self.js.create_key_value(config).await {
-                    Ok(store) => Ok(store),
-                    Err(create) => self.js.get_key_value(&self.bucket).await.map_err(|_| {
-                        transport_error(format!(
-                            "cannot open KV bucket `{}`: {create}",
-                            self.bucket
-                        ))
-                    }),
-                }
+                Ok(wasmhost_nats::stores::key_value(&self.js, config, self.replicas).await?)
             })
             .await
     }

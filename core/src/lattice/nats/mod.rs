@@ -9,12 +9,9 @@
 //!   writing it directly) update this host; only the host that handled a change publishes its
 //!   `linkdef_set`/`linkdef_deleted` event and pushes it to the provider, as v0.59 does;
 
-pub(crate) mod chunking;
-mod connect;
 pub(crate) mod control;
 mod events;
 mod kv;
-pub(crate) mod rpc_client;
 pub(crate) mod rpc_server;
 mod state;
 
@@ -22,7 +19,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_nats::jetstream;
 use async_nats::Client;
 use parking_lot::Mutex;
 use tokio::sync::{mpsc, oneshot};
@@ -35,9 +31,9 @@ use crate::config::NatsConfig;
 use crate::lattice::{HostPort, LatticeTransport};
 use crate::{Error, ErrorKind, Result};
 
-use chunking::ChunkStore;
 use kv::LatticeData;
 use rpc_server::RpcServer;
+use wasmhost_nats::ChunkStore;
 
 /// How long a starting host waits for the lattice state (links, claims) before serving anyway.
 const CATCH_UP_WAIT: Duration = Duration::from_secs(5);
@@ -84,16 +80,21 @@ impl NatsTransport {
     ) -> Result<Arc<NatsTransport>> {
         let identity = port.identity().clone();
         let (lattice, id) = (identity.lattice.clone(), identity.host_id.clone());
-        connect::check(&nats.rpc)?;
-        connect::check(&nats.ctl)?;
-        let rpc = connect::connect(&nats.rpc, &format!("wasmhost {id} rpc")).await?;
-        let ctl = connect::connect(&nats.ctl, &format!("wasmhost {id} ctl")).await?;
-        let js = |client: &Client| match &nats.js_domain {
-            Some(domain) => jetstream::with_domain(client.clone(), domain),
-            None => jetstream::new(client.clone()),
-        };
-        let chunks = Arc::new(ChunkStore::new(js(&rpc), &lattice));
-        let data = Arc::new(LatticeData::new(js(&ctl), &lattice));
+        nats.check()?;
+        let rpc = wasmhost_nats::connect(&nats.rpc, &format!("wasmhost {id} rpc")).await?;
+        let ctl = wasmhost_nats::connect(&nats.ctl, &format!("wasmhost {id} ctl")).await?;
+        let js_domain = nats.js_domain.as_deref();
+        let chunks = Arc::new(ChunkStore::for_client(
+            &rpc,
+            &lattice,
+            js_domain,
+            nats.replicas,
+        ));
+        let data = Arc::new(LatticeData::new(
+            wasmhost_nats::stores::jetstream(&ctl, js_domain),
+            &lattice,
+            nats.replicas,
+        ));
         let (events_tx, event_task) = events::spawn_publisher(ctl.clone(), &lattice);
         let control = control::spawn(ctl.clone(), port.clone()).await?;
         let (synced_tx, synced_rx) = oneshot::channel();
@@ -235,7 +236,10 @@ impl LatticeTransport for NatsTransport {
         invocation: Invocation,
         timeout: Duration,
     ) -> Result<InvocationResponse> {
-        rpc_client::invoke(&self.rpc, &self.chunks, &self.lattice, invocation, timeout).await
+        Ok(
+            wasmhost_nats::invoke(&self.rpc, &self.chunks, &self.lattice, invocation, timeout)
+                .await?,
+        )
     }
 
     async fn put_link(&self, link: &LinkDefinition) -> Result<()> {

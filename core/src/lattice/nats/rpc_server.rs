@@ -12,10 +12,10 @@ use tokio::task::JoinHandle;
 use wasmhost_protocol::rpc::{Invocation, InvocationResponse};
 use wasmhost_protocol::subjects;
 
-use super::chunking::{ChunkStore, CHUNK_THRESHOLD};
 use super::transport_error;
 use crate::lattice::HostPort;
 use crate::Result;
+use wasmhost_nats::ChunkStore;
 
 /// The reply to bytes that are not an invocation (the OTP host's text).
 pub(crate) const UNDECODABLE: &str = "Failed to deserialize msgpack invocation";
@@ -104,10 +104,10 @@ async fn answer(rpc: Client, chunks: Arc<ChunkStore>, port: Arc<dyn HostPort>, m
         }
         Ok(invocation) => handle(&chunks, port.as_ref(), invocation).await,
     };
-    let response = match chunk_response(&chunks, response).await {
-        Ok(r) => r,
-        Err((id, e)) => InvocationResponse::failure(id, e.to_string()),
-    };
+    let mut response = response;
+    if let Err(e) = wasmhost_nats::store_response(&chunks, &mut response).await {
+        response = InvocationResponse::failure(response.invocation_id, e.to_string());
+    }
     if let Err(e) = rpc.publish(reply, response.encode().into()).await {
         tracing::warn!(error = %e, "could not send an invocation response");
     }
@@ -118,28 +118,8 @@ async fn handle(
     port: &dyn HostPort,
     mut invocation: Invocation,
 ) -> InvocationResponse {
-    if invocation.is_chunked() {
-        match chunks.take(&invocation.id).await {
-            Ok(msg) => invocation.msg = msg,
-            Err(e) => return InvocationResponse::failure(invocation.id, e.to_string()),
-        }
+    if let Err(e) = wasmhost_nats::fetch_request(chunks, &mut invocation).await {
+        return InvocationResponse::failure(invocation.id, e.to_string());
     }
     port.serve(invocation).await
-}
-
-/// Moves a large response payload to the object store as `{invocation id}-r`.
-async fn chunk_response(
-    chunks: &ChunkStore,
-    mut response: InvocationResponse,
-) -> Result<InvocationResponse, (String, crate::Error)> {
-    if response.error.is_none() && response.msg.len() > CHUNK_THRESHOLD {
-        let name = format!("{}-r", response.invocation_id);
-        chunks
-            .put(&name, &response.msg)
-            .await
-            .map_err(|e| (response.invocation_id.clone(), e))?;
-        response.content_length = Some(response.msg.len() as u64);
-        response.msg = Vec::new();
-    }
-    Ok(response)
 }

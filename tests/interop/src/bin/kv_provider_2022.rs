@@ -6,6 +6,7 @@
 //! Contract `wasmcloud:keyvalue`, dispatched by hand (no codegen, no interface crate), over an
 //! in-memory map shared by all linked actors:
 //! * `KeyValue.Increment`: msgpack `IncrementRequest {key, value}` → msgpack i32 (the new value);
+//! * `KeyValue.Set`: msgpack `SetRequest {key, value, expires}` → nothing (msgpack nil);
 //! * `KeyValue.Get`: msgpack str key → msgpack `GetResponse {value, exists}`.
 //!
 //! Introspection for the interop test (through `KeyValue.Get`, so a plain 2022 client can read it):
@@ -29,6 +30,16 @@ use wasmbus_rpc::provider::prelude::*;
 struct IncrementRequest {
     key: String,
     value: i32,
+}
+
+/// `SetRequest` of wasmcloud-interface-keyvalue 0.7 (same serde shape).
+#[derive(Deserialize)]
+struct SetRequest {
+    key: String,
+    value: String,
+    #[serde(default)]
+    #[allow(dead_code)]
+    expires: u32,
 }
 
 /// `GetResponse` of wasmcloud-interface-keyvalue 0.7.
@@ -119,6 +130,16 @@ impl MessageDispatch for KvProvider {
                     req.key, req.value, ctx.actor
                 );
                 serialize(&new)
+            }
+            "KeyValue.Set" => {
+                let req: SetRequest = deserialize(&message.arg)?;
+                eprintln!(
+                    "kv_provider_2022: Set {} ({} bytes)",
+                    req.key,
+                    req.value.len()
+                );
+                self.state.lock().unwrap().values.insert(req.key, req.value);
+                serialize(&())
             }
             "KeyValue.Get" => {
                 let key: String = deserialize(&message.arg)?;
