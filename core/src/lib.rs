@@ -29,6 +29,7 @@ pub mod lattice;
 pub mod keyvalue;
 mod links;
 mod names;
+pub mod observer;
 pub mod oci;
 mod policy;
 mod provider;
