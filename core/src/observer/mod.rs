@@ -90,6 +90,62 @@ impl ObserverConfig {
     }
 }
 
+/// [`ObserverConfig`] as the bindings pass it: a JSON object whose keys are all optional.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ObserverOptions {
+    lattice: Option<String>,
+    ctl_topic_prefix: Option<String>,
+    missed_heartbeats: Option<u32>,
+    heartbeat_interval_ms: Option<u64>,
+    min_heartbeat_interval_ms: Option<u64>,
+    ping_timeout_ms: Option<u64>,
+    request_timeout_ms: Option<u64>,
+}
+
+impl ObserverConfig {
+    /// Reads the options every binding takes as JSON: `{"lattice", "ctl_topic_prefix",
+    /// "missed_heartbeats", "heartbeat_interval_ms", "min_heartbeat_interval_ms",
+    /// "ping_timeout_ms", "request_timeout_ms"}`, each optional (`""` or `null` = defaults).
+    /// Unknown keys, wrong types and zero durations or counts are refused with a message naming them.
+    pub fn from_json(json: &str) -> Result<ObserverConfig> {
+        let options: ObserverOptions = if json.trim().is_empty() || json.trim() == "null" {
+            ObserverOptions::default()
+        } else {
+            serde_json::from_str(json).map_err(|e| Error::invalid(format!("invalid observer options: {e}")))?
+        };
+        let positive = |value: Option<u64>, key: &str| -> Result<Option<Duration>> {
+            match value {
+                Some(0) => Err(Error::invalid(format!("observer option {key} must be greater than zero"))),
+                other => Ok(other.map(Duration::from_millis)),
+            }
+        };
+        let mut config = ObserverConfig::default();
+        if let Some(lattice) = options.lattice.filter(|l| !l.is_empty()) {
+            config.lattice = lattice;
+        }
+        if let Some(prefix) = options.ctl_topic_prefix.filter(|p| !p.is_empty()) {
+            config.ctl_topic_prefix = prefix;
+        }
+        match options.missed_heartbeats {
+            Some(0) => return Err(Error::invalid("observer option missed_heartbeats must be at least 1")),
+            Some(n) => config.expiry.missed_heartbeats = n,
+            None => {}
+        }
+        config.expiry.heartbeat_interval = positive(options.heartbeat_interval_ms, "heartbeat_interval_ms")?;
+        if let Some(min) = positive(options.min_heartbeat_interval_ms, "min_heartbeat_interval_ms")? {
+            config.expiry.min_interval = min;
+        }
+        if let Some(timeout) = positive(options.ping_timeout_ms, "ping_timeout_ms")? {
+            config.ping_timeout = timeout;
+        }
+        if let Some(timeout) = positive(options.request_timeout_ms, "request_timeout_ms")? {
+            config.request_timeout = timeout;
+        }
+        Ok(config)
+    }
+}
+
 /// The picture, its subscribers, and the sequence they share.
 pub(crate) struct Shared {
     state: Mutex<ObserverState>,
