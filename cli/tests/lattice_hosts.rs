@@ -8,15 +8,15 @@
 mod lattice_support;
 #[path = "../../core/tests/provider_support/mod.rs"]
 mod provider_support;
+mod up_support;
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use futures::StreamExt;
 use lattice_support::*;
 use provider_support::*;
+use up_support::*;
 use nkeys::KeyPair;
 use wasmhost::protocol::ctl::{ActorAuctionAck, HostInventory, HostPing, LinkDefinitionList};
 use wasmhost::protocol::events::CloudEvent;
@@ -26,61 +26,6 @@ use wasmhost::protocol::subjects;
 const ECHO_PK: &str = "MAWRVJG6CAWBKNCQHRGGQAA3WC2JKG5QXLPXPDUB7XISKAMN5KNWYJ75";
 const PINGER_PK: &str = "MAUJCX4BIOUCE5BGKCLKNRIT7FXES2W7WIYLTPW6LZNZHNVPL4RY4XTY";
 const PONG_PK: &str = "MCE5UWMI34OWVSPGTA5D6QHG2W67RNDPRK6XYJ54S67OYNIWHOKVK3ZO";
-
-fn actor_ref(name: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("../examples/actors/{name}.wasm"));
-    format!("file://{}", path.canonicalize().unwrap().display())
-}
-
-/// One `wasmhost up` child; killed on drop if still running.
-struct UpProcess {
-    child: Child,
-    id: String,
-}
-
-impl UpProcess {
-    fn start(url: &str, lattice: &str, cluster: &KeyPair, zone: &str) -> UpProcess {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_wasmhost"))
-            .args(["up", "--nats-url", url, "--lattice", lattice, "--label", &format!("zone={zone}")])
-            .args(["--cluster-seed", &cluster.seed().unwrap()])
-            .env_remove("WASMCLOUD_LATTICE_PREFIX")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("wasmhost up starts");
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut first = String::new();
-        stdout.read_line(&mut first).unwrap();
-        // Keep reading so the host never writes into a closed pipe.
-        std::thread::spawn(move || for _ in stdout.lines() {});
-        let id = first.trim().strip_prefix("host_id: ").unwrap_or_else(|| panic!("unexpected first line {first:?}")).to_string();
-        UpProcess { child, id }
-    }
-
-    fn sigterm(&self) {
-        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
-        assert!(status.success());
-    }
-
-    /// Waits up to 15 s for the process to exit; its exit status.
-    fn wait_exit(&mut self) -> std::process::ExitStatus {
-        let deadline = std::time::Instant::now() + Duration::from_secs(15);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(std::time::Instant::now() < deadline, "wasmhost up {} did not exit", self.id);
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for UpProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 async fn inventory(client: &async_nats::Client, p: &str, host: &str) -> HostInventory {
     serde_json::from_slice(&request(client, subjects::host_inventory(p, host), "").await).unwrap()
