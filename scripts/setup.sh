@@ -14,6 +14,7 @@ apt_packages=(
   golang-go                             # the Go example over the C ABI
   valgrind pkg-config curl apache2-utils g++ # C ABI checks (g++: the header as C++17), registry auth (htpasswd)
   procps binutils                       # pgrep and strip for examples/kvcounter
+  chromium chromium-driver              # the dashboard test drives headless chromium over WebDriver
 )
 missing=()
 for p in "${apt_packages[@]}"; do
