@@ -16,7 +16,9 @@ use lattice_support::*;
 use nkeys::KeyPair;
 use provider_support::*;
 use up_support::*;
-use wasmhost::observer::{HostGone, LatticeObserver, LatticeSnapshot, ObserverConfig, ProviderHealth};
+use wasmhost::observer::{
+    HostGone, LatticeObserver, LatticeSnapshot, ObserverConfig, ProviderHealth,
+};
 use wasmhost::protocol::events::CloudEvent;
 use wasmhost::protocol::subjects;
 
@@ -35,8 +37,13 @@ impl Wire {
         let mut seen = 0;
         let deadline = tokio::time::Instant::now() + WORK_WITHIN;
         while seen < n {
-            let message = tokio::time::timeout_at(deadline, self.0.next()).await.unwrap_or_else(|_| panic!("no {kind} from {source} on the wire")).expect("subscription open");
-            let Ok(event) = CloudEvent::from_json_bytes(&message.payload) else { continue };
+            let message = tokio::time::timeout_at(deadline, self.0.next())
+                .await
+                .unwrap_or_else(|_| panic!("no {kind} from {source} on the wire"))
+                .expect("subscription open");
+            let Ok(event) = CloudEvent::from_json_bytes(&message.payload) else {
+                continue;
+            };
             if event.short_type() == kind && event.source == source {
                 seen += 1;
             }
@@ -45,15 +52,26 @@ impl Wire {
 }
 
 /// The snapshot satisfies `check` within `within`, else the test fails showing the last snapshot.
-async fn visible(observer: &LatticeObserver, what: &str, within: Duration, check: impl FnMut(&LatticeSnapshot) -> bool) -> LatticeSnapshot {
+async fn visible(
+    observer: &LatticeObserver,
+    what: &str,
+    within: Duration,
+    check: impl FnMut(&LatticeSnapshot) -> bool,
+) -> LatticeSnapshot {
     match observer.wait_for(within, check).await {
         Ok(snapshot) => snapshot,
-        Err(last) => panic!("{what}: not in the snapshot within {within:?}; last snapshot: {}", last.to_json()),
+        Err(last) => panic!(
+            "{what}: not in the snapshot within {within:?}; last snapshot: {}",
+            last.to_json()
+        ),
     }
 }
 
 fn echo_instances(snapshot: &LatticeSnapshot, host: &str) -> usize {
-    snapshot.host(host).and_then(|h| h.actor(ECHO_PK)).map_or(0, |a| a.instances.len())
+    snapshot
+        .host(host)
+        .and_then(|h| h.actor(ECHO_PK))
+        .map_or(0, |a| a.instances.len())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -71,8 +89,13 @@ async fn the_observer_follows_three_host_processes() {
     let p = subjects::ctl_prefix("wasmbus.ctl", &lattice);
 
     // Seeded from ping.hosts: every host, with its labels.
-    let observer = LatticeObserver::connect(&nats.url(), ObserverConfig::for_lattice(&lattice)).await.expect("observer connects");
-    let snapshot = visible(&observer, "three hosts", Duration::from_secs(10), |s| s.hosts.len() == 3).await;
+    let observer = LatticeObserver::connect(&nats.url(), ObserverConfig::for_lattice(&lattice))
+        .await
+        .expect("observer connects");
+    let snapshot = visible(&observer, "three hosts", Duration::from_secs(10), |s| {
+        s.hosts.len() == 3
+    })
+    .await;
     for (host, zone) in [(&a.id, "a"), (&b.id, "b"), (&c.id, "c")] {
         let state = snapshot.host(host).expect("host seeded");
         assert_eq!(state.labels.get("zone").map(String::as_str), Some(zone));
@@ -80,55 +103,113 @@ async fn the_observer_follows_three_host_processes() {
     }
 
     // Start one instance of echo on B, then scale it to 3.
-    let la = format!(r#"{{"actor_ref":"{}","host_id":"{}","count":1}}"#, actor_ref("echo"), b.id);
+    let la = format!(
+        r#"{{"actor_ref":"{}","host_id":"{}","count":1}}"#,
+        actor_ref("echo"),
+        b.id
+    );
     assert!(ack(&request(&client, subjects::host_command(&p, &b.id, "la"), la).await).accepted);
     wire.wait("actor_started", &b.id, 1).await;
-    let snapshot = visible(&observer, "echo on B", VISIBLE_WITHIN, |s| echo_instances(s, &b.id) == 1).await;
+    let snapshot = visible(&observer, "echo on B", VISIBLE_WITHIN, |s| {
+        echo_instances(s, &b.id) == 1
+    })
+    .await;
     let echo = snapshot.host(&b.id).unwrap().actor(ECHO_PK).unwrap();
     assert_eq!(echo.name, "Echo");
     assert!(echo.image_ref.ends_with("echo.wasm"), "{}", echo.image_ref);
-    let scale = format!(r#"{{"actor_id":"{ECHO_PK}","actor_ref":"{}","count":3,"host_id":"{}"}}"#, actor_ref("echo"), b.id);
-    assert!(ack(&request(&client, subjects::host_command(&p, &b.id, "scale"), scale).await).accepted);
+    let scale = format!(
+        r#"{{"actor_id":"{ECHO_PK}","actor_ref":"{}","count":3,"host_id":"{}"}}"#,
+        actor_ref("echo"),
+        b.id
+    );
+    assert!(
+        ack(&request(&client, subjects::host_command(&p, &b.id, "scale"), scale).await).accepted
+    );
     wire.wait("actor_started", &b.id, 2).await;
-    visible(&observer, "echo scaled to 3", VISIBLE_WITHIN, |s| echo_instances(s, &b.id) == 3).await;
+    visible(&observer, "echo scaled to 3", VISIBLE_WITHIN, |s| {
+        echo_instances(s, &b.id) == 3
+    })
+    .await;
 
     // A provider on C: started, then crashed (SIGKILL to its process), then restarted by the host.
     let provider = ScriptProvider::new("observed", RUN_FOREVER);
-    let lp = format!(r#"{{"provider_ref":"file://{}","link_name":"default"}}"#, provider.archive.display());
+    let lp = format!(
+        r#"{{"provider_ref":"file://{}","link_name":"default"}}"#,
+        provider.archive.display()
+    );
     assert!(ack(&request(&client, subjects::host_command(&p, &c.id, "lp"), lp).await).accepted);
     wire.wait("provider_started", &c.id, 1).await;
-    visible(&observer, "provider on C", VISIBLE_WITHIN, |s| s.host(&c.id).is_some_and(|h| h.provider(&provider.public_key, "default").is_some())).await;
-    eventually("the provider process runs", || !provider.pids().is_empty()).await;
-    let pid = provider.pids()[0];
-    assert!(std::process::Command::new("kill").args(["-9", &pid.to_string()]).status().unwrap().success());
-    wire.wait("provider_stopped", &c.id, 1).await;
-    let snapshot = visible(&observer, "the crash", VISIBLE_WITHIN, |s| {
-        s.host(&c.id).and_then(|h| h.provider(&provider.public_key, "default")).is_some_and(|p| p.health == ProviderHealth::Exited)
+    visible(&observer, "provider on C", VISIBLE_WITHIN, |s| {
+        s.host(&c.id)
+            .is_some_and(|h| h.provider(&provider.public_key, "default").is_some())
     })
     .await;
-    let crashed = snapshot.host(&c.id).unwrap().provider(&provider.public_key, "default").unwrap();
-    assert!(crashed.exit_reason.as_deref().is_some_and(|r| r.contains('9')), "{:?}", crashed.exit_reason);
+    eventually("the provider process runs", || !provider.pids().is_empty()).await;
+    let pid = provider.pids()[0];
+    assert!(std::process::Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .unwrap()
+        .success());
+    wire.wait("provider_stopped", &c.id, 1).await;
+    let snapshot = visible(&observer, "the crash", VISIBLE_WITHIN, |s| {
+        s.host(&c.id)
+            .and_then(|h| h.provider(&provider.public_key, "default"))
+            .is_some_and(|p| p.health == ProviderHealth::Exited)
+    })
+    .await;
+    let crashed = snapshot
+        .host(&c.id)
+        .unwrap()
+        .provider(&provider.public_key, "default")
+        .unwrap();
+    assert!(
+        crashed
+            .exit_reason
+            .as_deref()
+            .is_some_and(|r| r.contains('9')),
+        "{:?}",
+        crashed.exit_reason
+    );
     wire.wait("provider_started", &c.id, 1).await;
     visible(&observer, "the restart", VISIBLE_WITHIN, |s| {
-        s.host(&c.id).and_then(|h| h.provider(&provider.public_key, "default")).is_some_and(|p| p.health != ProviderHealth::Exited)
+        s.host(&c.id)
+            .and_then(|h| h.provider(&provider.public_key, "default"))
+            .is_some_and(|p| p.health != ProviderHealth::Exited)
     })
     .await;
 
     // A link, then echo stopped.
-    let link = format!(r#"{{"actor_id":"{ECHO_PK}","provider_id":"{}","link_name":"default","contract_id":"{CONTRACT}","values":{{"URL":"x"}}}}"#, provider.public_key);
+    let link = format!(
+        r#"{{"actor_id":"{ECHO_PK}","provider_id":"{}","link_name":"default","contract_id":"{CONTRACT}","values":{{"URL":"x"}}}}"#,
+        provider.public_key
+    );
     assert!(ack(&request(&client, subjects::linkdefs_put(&p), link).await).accepted);
-    visible(&observer, "the link", Duration::from_secs(10), |s| s.links.iter().any(|l| l.actor_id == ECHO_PK && l.provider_id == provider.public_key)).await;
-    let sa = format!(r#"{{"actor_ref":"{ECHO_PK}","count":0,"host_id":"{}"}}"#, b.id);
+    visible(&observer, "the link", Duration::from_secs(10), |s| {
+        s.links
+            .iter()
+            .any(|l| l.actor_id == ECHO_PK && l.provider_id == provider.public_key)
+    })
+    .await;
+    let sa = format!(
+        r#"{{"actor_ref":"{ECHO_PK}","count":0,"host_id":"{}"}}"#,
+        b.id
+    );
     assert!(ack(&request(&client, subjects::host_command(&p, &b.id, "sa"), sa).await).accepted);
     wire.wait("actor_stopped", &b.id, 3).await;
-    visible(&observer, "echo stopped", VISIBLE_WITHIN, |s| s.host(&b.id).is_some_and(|h| h.actors.is_empty())).await;
+    visible(&observer, "echo stopped", VISIBLE_WITHIN, |s| {
+        s.host(&b.id).is_some_and(|h| h.actors.is_empty())
+    })
+    .await;
 
     // A killed host sends no host_stopped: it goes after three missed heartbeats.
     let mut changes = observer.subscribe();
     a.sigkill();
     let expired = tokio::time::timeout(Duration::from_secs(30), async {
         while let Some(change) = changes.next().await {
-            if let wasmhost::observer::LatticeChange::HostRemoved { host_id, reason } = &change.change {
+            if let wasmhost::observer::LatticeChange::HostRemoved { host_id, reason } =
+                &change.change
+            {
                 if *host_id == a.id {
                     return *reason;
                 }
@@ -141,5 +222,9 @@ async fn the_observer_follows_three_host_processes() {
     assert_eq!(expired, HostGone::Expired);
     let snapshot = observer.snapshot();
     assert!(snapshot.host(&a.id).is_none());
-    assert!(snapshot.host(&b.id).is_some() && snapshot.host(&c.id).is_some(), "the live hosts stay: {}", snapshot.to_json());
+    assert!(
+        snapshot.host(&b.id).is_some() && snapshot.host(&c.id).is_some(),
+        "the live hosts stay: {}",
+        snapshot.to_json()
+    );
 }

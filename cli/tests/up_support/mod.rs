@@ -2,14 +2,16 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use nkeys::KeyPair;
+use wasmhost::protocol::claims::{sign_actor, ActorSigning};
 
 pub fn actor_ref(name: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("../examples/actors/{name}.wasm"));
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("../examples/actors/{name}.wasm"));
     format!("file://{}", path.canonicalize().unwrap().display())
 }
 
@@ -27,9 +29,24 @@ impl UpProcess {
     }
 
     /// [`UpProcess::start`] with extra arguments and environment variables.
-    pub fn start_with(url: &str, lattice: &str, cluster: &KeyPair, zone: &str, args: &[&str], env: &[(&str, &str)]) -> UpProcess {
+    pub fn start_with(
+        url: &str,
+        lattice: &str,
+        cluster: &KeyPair,
+        zone: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> UpProcess {
         let mut child = Command::new(env!("CARGO_BIN_EXE_wasmhost"))
-            .args(["up", "--nats-url", url, "--lattice", lattice, "--label", &format!("zone={zone}")])
+            .args([
+                "up",
+                "--nats-url",
+                url,
+                "--lattice",
+                lattice,
+                "--label",
+                &format!("zone={zone}"),
+            ])
             .args(["--cluster-seed", &cluster.seed().unwrap()])
             .args(args)
             .envs(env.iter().copied())
@@ -48,7 +65,11 @@ impl UpProcess {
                 let _ = tx.send(line);
             }
         });
-        let id = first.trim().strip_prefix("host_id: ").unwrap_or_else(|| panic!("unexpected first line {first:?}")).to_string();
+        let id = first
+            .trim()
+            .strip_prefix("host_id: ")
+            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+            .to_string();
         UpProcess { child, id, lines }
     }
 
@@ -63,7 +84,10 @@ impl UpProcess {
                         return rest.trim().to_string();
                     }
                 }
-                Err(e) => panic!("wasmhost up {} printed no line starting with {prefix:?}: {e}", self.id),
+                Err(e) => panic!(
+                    "wasmhost up {} printed no line starting with {prefix:?}: {e}",
+                    self.id
+                ),
             }
         }
     }
@@ -75,7 +99,10 @@ impl UpProcess {
     }
 
     pub fn sigterm(&self) {
-        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
         assert!(status.success());
     }
 
@@ -86,7 +113,11 @@ impl UpProcess {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status;
             }
-            assert!(std::time::Instant::now() < deadline, "wasmhost up {} did not exit", self.id);
+            assert!(
+                std::time::Instant::now() < deadline,
+                "wasmhost up {} did not exit",
+                self.id
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -99,3 +130,42 @@ impl Drop for UpProcess {
     }
 }
 
+pub fn examples() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples/actors")
+        .canonicalize()
+        .unwrap()
+}
+
+pub fn key(name: &str) -> KeyPair {
+    KeyPair::from_seed(
+        std::fs::read_to_string(examples().join("keys").join(name))
+            .unwrap()
+            .trim(),
+    )
+    .unwrap()
+}
+
+/// The echo actor rebuilt: its module (plus a custom section making the bytes new) signed with `rev`.
+pub fn echo_build(rev: i32, marker: &str) -> Vec<u8> {
+    let mut module = std::fs::read(examples().join("unsigned/echo.wasm")).unwrap();
+    let payload = [&[marker.len() as u8][..], marker.as_bytes()].concat();
+    module.push(0);
+    module.push(payload.len() as u8);
+    module.extend_from_slice(&payload);
+    let signing = ActorSigning {
+        name: Some("Echo".into()),
+        caps: vec!["wasmcloud:httpserver".into()],
+        rev: Some(rev),
+        ver: Some(format!("0.{rev}.0")),
+        ..Default::default()
+    };
+    sign_actor(&module, &signing, &key("account.nk"), &key("echo.nk")).unwrap()
+}
+
+/// Replaces `path` the way build tools do: write a temporary file, rename it over.
+pub fn rebuild(path: &Path, bytes: &[u8]) {
+    let tmp = path.with_extension("wasm.tmp");
+    std::fs::write(&tmp, bytes).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
+}

@@ -21,7 +21,11 @@ pub struct Driver {
 
 impl Driver {
     pub fn start() -> Driver {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let child = Command::new("chromedriver")
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
@@ -30,16 +34,29 @@ impl Driver {
             .expect("chromedriver must be installed (scripts/setup.sh: apt-get install chromium chromium-driver)");
         let deadline = Instant::now() + Duration::from_secs(30);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "chromedriver did not open port {port}");
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not open port {port}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
-        let profile = std::env::temp_dir().join(format!("wasmhost-chromium-{}-{port}", std::process::id()));
-        Driver { child, port, profile }
+        let profile =
+            std::env::temp_dir().join(format!("wasmhost-chromium-{}-{port}", std::process::id()));
+        Driver {
+            child,
+            port,
+            profile,
+        }
     }
 
     async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
-        let stream = tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.expect("chromedriver reachable");
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.expect("HTTP handshake");
+        let stream = tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .expect("chromedriver reachable");
+        let (mut sender, connection) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                .await
+                .expect("HTTP handshake");
         tokio::spawn(connection);
         let body = body.map(|b| b.to_string()).unwrap_or_default();
         let request = hyper::Request::builder()
@@ -49,23 +66,52 @@ impl Driver {
             .header("content-type", "application/json")
             .body(Full::new(Bytes::from(body)))
             .unwrap();
-        let response = tokio::time::timeout(Duration::from_secs(60), sender.send_request(request)).await.expect("chromedriver answers within 60 s").expect("request");
-        let bytes = response.into_body().collect().await.expect("body").to_bytes();
-        let reply: Value = serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("chromedriver reply is not JSON ({e}): {}", String::from_utf8_lossy(&bytes)));
+        let response = tokio::time::timeout(Duration::from_secs(60), sender.send_request(request))
+            .await
+            .expect("chromedriver answers within 60 s")
+            .expect("request");
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        let reply: Value = serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+            panic!(
+                "chromedriver reply is not JSON ({e}): {}",
+                String::from_utf8_lossy(&bytes)
+            )
+        });
         if let Some(error) = reply["value"].get("error") {
-            panic!("WebDriver {method} {path}: {error}: {}", reply["value"]["message"]);
+            panic!(
+                "WebDriver {method} {path}: {error}: {}",
+                reply["value"]["message"]
+            );
         }
         reply["value"].clone()
     }
 
     /// A headless chromium session with the flags that work on these machines.
     pub async fn session(&self) -> Session<'_> {
-        let args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=1400,1100"];
+        let args = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=1400,1100",
+        ];
         let mut args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
         args.push(format!("--user-data-dir={}", self.profile.display()));
         let capabilities = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args}}}});
         let value = self.call("POST", "/session", Some(capabilities)).await;
-        Session { driver: self, id: value["sessionId"].as_str().expect("session id").to_string() }
+        Session {
+            driver: self,
+            id: value["sessionId"].as_str().expect("session id").to_string(),
+        }
     }
 }
 
@@ -85,7 +131,9 @@ pub struct Session<'d> {
 
 impl Session<'_> {
     async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
-        self.driver.call(method, &format!("/session/{}{path}", self.id), body).await
+        self.driver
+            .call(method, &format!("/session/{}{path}", self.id), body)
+            .await
     }
 
     pub async fn goto(&self, url: &str) {
@@ -94,7 +142,12 @@ impl Session<'_> {
 
     /// Runs `script` (a function body; `arguments` are `args`) in the page; its return value.
     pub async fn eval(&self, script: &str, args: Value) -> Value {
-        self.call("POST", "/execute/sync", Some(json!({"script": script, "args": args}))).await
+        self.call(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": script, "args": args})),
+        )
+        .await
     }
 
     /// Polls `script` until it returns `true`, up to `timeout`; panics with `what` otherwise.
@@ -107,31 +160,59 @@ impl Session<'_> {
     }
 
     async fn element(&self, css: &str) -> String {
-        let value = self.call("POST", "/element", Some(json!({"using": "css selector", "value": css}))).await;
-        value[ELEMENT_KEY].as_str().unwrap_or_else(|| panic!("no element {css}: {value}")).to_string()
+        let value = self
+            .call(
+                "POST",
+                "/element",
+                Some(json!({"using": "css selector", "value": css})),
+            )
+            .await;
+        value[ELEMENT_KEY]
+            .as_str()
+            .unwrap_or_else(|| panic!("no element {css}: {value}"))
+            .to_string()
     }
 
     /// Clicks the element matching `css`, as a user would.
     pub async fn click(&self, css: &str) {
         let element = self.element(css).await;
-        self.call("POST", &format!("/element/{element}/click"), Some(json!({}))).await;
+        self.call(
+            "POST",
+            &format!("/element/{element}/click"),
+            Some(json!({})),
+        )
+        .await;
     }
 
     /// Types `text` into the element matching `css` (after clearing it).
     pub async fn type_into(&self, css: &str, text: &str) {
         let element = self.element(css).await;
-        self.call("POST", &format!("/element/{element}/clear"), Some(json!({}))).await;
-        self.call("POST", &format!("/element/{element}/value"), Some(json!({"text": text}))).await;
+        self.call(
+            "POST",
+            &format!("/element/{element}/clear"),
+            Some(json!({})),
+        )
+        .await;
+        self.call(
+            "POST",
+            &format!("/element/{element}/value"),
+            Some(json!({"text": text})),
+        )
+        .await;
     }
 
     /// Saves a PNG of the page to `path`.
     pub async fn screenshot(&self, path: &Path) {
         let value = self.call("GET", "/screenshot", None).await;
-        let png = data_encoding::BASE64.decode(value.as_str().expect("base64 PNG").as_bytes()).expect("valid base64");
+        let png = data_encoding::BASE64
+            .decode(value.as_str().expect("base64 PNG").as_bytes())
+            .expect("valid base64");
         std::fs::write(path, png).expect("write the screenshot");
     }
 
     pub async fn close(self) {
-        self.driver.call("DELETE", &format!("/session/{}", self.id), None).await;
+        self.driver
+            .call("DELETE", &format!("/session/{}", self.id), None)
+            .await;
     }
 }
