@@ -314,6 +314,12 @@ mod tests {
         std::fs::remove_dir_all(dir).unwrap();
     }
 
+    async fn next(watcher: &mut FileWatcher) -> Option<Vec<u8>> {
+        tokio::time::timeout(Duration::from_secs(10), watcher.next_rebuild())
+            .await
+            .expect("a rebuild within 10 s")
+    }
+
     #[tokio::test]
     async fn editor_write_patterns_give_one_rebuild_each() {
         let dir = std::env::temp_dir().join(format!(
@@ -324,14 +330,6 @@ mod tests {
         let file = dir.join("actor.wasm");
         std::fs::write(&file, b"v1").unwrap();
         let mut watcher = FileWatcher::new(&file).unwrap();
-        let next = |w: &mut FileWatcher| {
-            let fut = w.next_rebuild();
-            async move {
-                tokio::time::timeout(Duration::from_secs(10), fut)
-                    .await
-                    .expect("a rebuild within 10 s")
-            }
-        };
         // Truncate, then write in two steps: one rebuild with the final bytes.
         std::fs::write(&file, b"").unwrap();
         std::fs::write(&file, b"v2-part").unwrap();

@@ -8,6 +8,7 @@
 mod lattice_support;
 #[path = "../../core/tests/provider_support/mod.rs"]
 mod provider_support;
+#[path = "observe/up_support/mod.rs"]
 mod up_support;
 
 use std::process::Command;

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use tokio::task::JoinHandle;
-use wasmhost_protocol::ctl::HostPing;
 
 use super::{Shared, EXPIRY_TICK};
 use crate::{Host, Result};
@@ -35,17 +34,8 @@ pub(super) fn start(host: &Host, shared: Arc<Shared>) -> Result<JoinHandle<()>> 
 }
 
 fn seed(host: &Host, shared: &Shared) {
-    let uptime = host.uptime().as_secs();
-    let ping = HostPing {
-        id: host.id().to_string(),
-        issuer: host.cluster_key(),
-        labels: host.labels().clone(),
-        friendly_name: host.friendly_name().to_string(),
-        uptime_seconds: uptime,
-        uptime_human: wasmhost_protocol::events::humanize_duration(uptime),
-        version: crate::VERSION.to_string(),
-        ..Default::default()
-    };
+    // What the host answers to `ping.hosts`.
+    let ping = crate::lattice::nats::control::ping_reply(host);
     let inventory = host.inventory();
     let links = host.links();
     let claims: Vec<_> = host.claims().iter().map(|c| c.claims_map()).collect();

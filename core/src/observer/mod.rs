@@ -112,11 +112,14 @@ impl ObserverConfig {
         let options: ObserverOptions = if json.trim().is_empty() || json.trim() == "null" {
             ObserverOptions::default()
         } else {
-            serde_json::from_str(json).map_err(|e| Error::invalid(format!("invalid observer options: {e}")))?
+            serde_json::from_str(json)
+                .map_err(|e| Error::invalid(format!("invalid observer options: {e}")))?
         };
         let positive = |value: Option<u64>, key: &str| -> Result<Option<Duration>> {
             match value {
-                Some(0) => Err(Error::invalid(format!("observer option {key} must be greater than zero"))),
+                Some(0) => Err(Error::invalid(format!(
+                    "observer option {key} must be greater than zero"
+                ))),
                 other => Ok(other.map(Duration::from_millis)),
             }
         };
@@ -128,12 +131,20 @@ impl ObserverConfig {
             config.ctl_topic_prefix = prefix;
         }
         match options.missed_heartbeats {
-            Some(0) => return Err(Error::invalid("observer option missed_heartbeats must be at least 1")),
+            Some(0) => {
+                return Err(Error::invalid(
+                    "observer option missed_heartbeats must be at least 1",
+                ))
+            }
             Some(n) => config.expiry.missed_heartbeats = n,
             None => {}
         }
-        config.expiry.heartbeat_interval = positive(options.heartbeat_interval_ms, "heartbeat_interval_ms")?;
-        if let Some(min) = positive(options.min_heartbeat_interval_ms, "min_heartbeat_interval_ms")? {
+        config.expiry.heartbeat_interval =
+            positive(options.heartbeat_interval_ms, "heartbeat_interval_ms")?;
+        if let Some(min) = positive(
+            options.min_heartbeat_interval_ms,
+            "min_heartbeat_interval_ms",
+        )? {
             config.expiry.min_interval = min;
         }
         if let Some(timeout) = positive(options.ping_timeout_ms, "ping_timeout_ms")? {

@@ -2,7 +2,7 @@
 //! control interface (so no event between the seed and the subscription is lost), then follow the
 //! events; re-seed after every reconnect. Only the wire protocol is used, never a host's internals.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,7 +19,7 @@ use super::{transport, ObserverConfig, Shared, EXPIRY_TICK};
 use crate::Result;
 
 /// A host's inventory is fetched at most this often when its reports keep lacking details.
-const INVENTORY_INTERVAL: Duration = Duration::from_secs(5);
+const INVENTORY_INTERVAL: Duration = Duration::from_secs(2);
 
 /// Connects to NATS at `url` (comma-separated URLs are tried in turn); fails if none answers.
 /// The client reconnects by itself afterwards; the receiver gets a message after each reconnect.
@@ -82,6 +82,8 @@ pub(super) async fn start(
     Ok(tokio::spawn(async move {
         let mut tick = tokio::time::interval(EXPIRY_TICK);
         let mut fetched: HashMap<String, Instant> = HashMap::new();
+        // Wanted inventories not fetched yet because the host's last one is too recent.
+        let mut deferred: HashSet<String> = HashSet::new();
         loop {
             let wanted = tokio::select! {
                 message = events.next() => {
@@ -102,11 +104,15 @@ pub(super) async fn start(
                 }
             };
             fetched.retain(|_, at| at.elapsed() < INVENTORY_INTERVAL);
-            for host in wanted {
-                if fetched.insert(host.clone(), Instant::now()).is_none() {
-                    tokio::spawn(seeder.clone().inventory(host, shared.clone()));
+            deferred.extend(wanted);
+            deferred.retain(|host| {
+                if fetched.contains_key(host) {
+                    return true;
                 }
-            }
+                fetched.insert(host.clone(), Instant::now());
+                tokio::spawn(seeder.clone().inventory(host.clone(), shared.clone()));
+                false
+            });
         }
     }))
 }

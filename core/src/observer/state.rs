@@ -720,6 +720,8 @@ impl ObserverState {
         // One change per actor and revision, though the host sends one event per instance.
         if actor.revision != revision {
             actor.revision = revision;
+            // The update may have come from another reference, which only the inventory tells.
+            self.wants_inventory.insert(host_id.to_string());
             out.push(LatticeChange::ActorUpdated {
                 host_id: host_id.into(),
                 public_key: public_key.clone(),

@@ -664,11 +664,26 @@ fn the_snapshot_and_changes_have_one_stable_json_shape() {
 #[test]
 fn options_from_json_name_what_is_wrong() {
     let config = ObserverConfig::from_json(r#"{"lattice":"prod","missed_heartbeats":5,"heartbeat_interval_ms":250,"ping_timeout_ms":300}"#).unwrap();
-    assert_eq!((config.lattice.as_str(), config.expiry.missed_heartbeats, config.expiry.heartbeat_interval), ("prod", 5, Some(Duration::from_millis(250))));
+    assert_eq!(
+        (
+            config.lattice.as_str(),
+            config.expiry.missed_heartbeats,
+            config.expiry.heartbeat_interval
+        ),
+        ("prod", 5, Some(Duration::from_millis(250)))
+    );
     assert_eq!(config.ping_timeout, Duration::from_millis(300));
     assert_eq!(ObserverConfig::from_json("").unwrap().lattice, "default");
-    assert_eq!(ObserverConfig::from_json("null").unwrap().expiry, ExpiryPolicy::default());
-    for (json, needle) in [(r#"{"latice":"x"}"#, "latice"), (r#"{"missed_heartbeats":0}"#, "missed_heartbeats"), (r#"{"ping_timeout_ms":0}"#, "ping_timeout_ms"), ("[1]", "invalid observer options")] {
+    assert_eq!(
+        ObserverConfig::from_json("null").unwrap().expiry,
+        ExpiryPolicy::default()
+    );
+    for (json, needle) in [
+        (r#"{"latice":"x"}"#, "latice"),
+        (r#"{"missed_heartbeats":0}"#, "missed_heartbeats"),
+        (r#"{"ping_timeout_ms":0}"#, "ping_timeout_ms"),
+        ("[1]", "invalid observer options"),
+    ] {
         let err = ObserverConfig::from_json(json).unwrap_err().to_string();
         assert!(err.contains(needle), "{json}: {err}");
     }

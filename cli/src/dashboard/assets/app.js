@@ -13,6 +13,13 @@ const short = (key) => (key && key.length > 16 ? key.slice(0, 8) + "…" + key.s
 const keyCell = (key) => `<span class="key" title="${esc(key)}">${esc(short(key))}</span>`;
 const hostName = (id) => { const h = state.lattice.hosts.find((h) => h.id === id); return h && h.friendly_name ? h.friendly_name : short(id); };
 const ago = (ms) => { const s = Math.max(0, Math.round((Date.now() - ms) / 1000)); return s < 60 ? `${s}s ago` : `${Math.round(s / 60)}m ago`; };
+// The host's uptime now: what it reported at its last heartbeat plus the time since.
+const uptime = (h) => {
+  let s = Math.round(h.uptime_seconds + Math.max(0, (Date.now() - h.last_seen_ms) / 1000));
+  const d = Math.floor(s / 86400), hr = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
+  s %= 60;
+  return d ? `${d}d ${hr}h` : hr ? `${hr}h ${m}m` : m ? `${m}m ${s}s` : `${s}s`;
+};
 const pairs = (text) => Object.fromEntries(text.split(",").map((p) => p.trim()).filter(Boolean).map((p) => { const i = p.indexOf("="); return i < 0 ? [p, ""] : [p.slice(0, i).trim(), p.slice(i + 1).trim()]; }));
 
 async function act(path, body) {
@@ -75,7 +82,7 @@ function render() {
   $("host-count").textContent = `(${hosts.length})`;
   $("hosts").innerHTML = hosts.map((h) => `<tr data-host="${esc(h.id)}"><td>${esc(h.friendly_name)}</td><td>${keyCell(h.id)}</td>
     <td>${Object.entries(h.labels).filter(([k]) => !k.startsWith("hostcore.")).map(([k, v]) => `<span class="label">${esc(k)}=${esc(v)}</span>`).join("")}</td>
-    <td>${esc(h.version)}</td><td>${esc(h.uptime_human)}</td><td>${ago(h.last_seen_ms)}</td></tr>`).join("") || `<tr><td colspan="6" class="empty">no host answered yet</td></tr>`;
+    <td>${esc(h.version)}</td><td title="${esc(h.uptime_human)} at the last heartbeat">${uptime(h)}</td><td>${ago(h.last_seen_ms)}</td></tr>`).join("") || `<tr><td colspan="6" class="empty">no host answered yet</td></tr>`;
 
   const actors = hosts.flatMap((h) => h.actors.map((a) => ({ ...a, host: h })));
   $("actor-count").textContent = `(${actors.length})`;

@@ -252,7 +252,7 @@ pub(crate) fn satisfies(labels: &HashMap<String, String>, constraints: &HashMap<
     constraints.iter().all(|(k, v)| labels.get(k) == Some(v))
 }
 
-fn ping_reply(host: &Host) -> HostPing {
+pub(crate) fn ping_reply(host: &Host) -> HostPing {
     let config = host.config();
     let nats = config.nats.clone().unwrap_or_default();
     let uptime = host.uptime().as_secs();

@@ -2,15 +2,13 @@
 //! kept, the invocation repeated); a rebuild with a revision that is not higher, or a broken one,
 //! keeps the running version and says why; with --signing-keys an old revision is re-signed.
 
-mod up_support;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver};
 use std::time::{Duration, Instant};
 
+use crate::up_support::*;
 use nkeys::KeyPair;
-use up_support::*;
 
 /// A `wasmhost run --watch` child with its stderr lines; interrupted and reaped on drop.
 struct Watching {

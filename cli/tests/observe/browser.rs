@@ -4,18 +4,13 @@
 //! (signed higher, or re-signed from --signing-keys); a broken rebuild keeps the revision and is
 //! reported on the page. A PNG screenshot is saved and its path printed.
 
-#[path = "../../core/tests/lattice_support/mod.rs"]
-mod lattice_support;
-mod up_support;
-mod webdriver;
-
 use std::path::PathBuf;
 use std::time::Duration;
 
-use lattice_support::*;
+use crate::lattice_support::*;
+use crate::up_support::*;
 use nkeys::KeyPair;
 use serde_json::json;
-use up_support::*;
 
 const ECHO_PK: &str = "MAWRVJG6CAWBKNCQHRGGQAA3WC2JKG5QXLPXPDUB7XISKAMN5KNWYJ75";
 const PINGER_PK: &str = "MAUJCX4BIOUCE5BGKCLKNRIT7FXES2W7WIYLTPW6LZNZHNVPL4RY4XTY";
@@ -54,7 +49,7 @@ async fn the_dashboard_starts_and_hot_reloads_an_actor_in_a_browser() {
     );
     let url = host.line_after("dashboard: ");
 
-    let driver = webdriver::Driver::start();
+    let driver = crate::webdriver::Driver::start();
     let page = driver.session().await;
     page.goto(&url).await;
     // The running actor is listed.

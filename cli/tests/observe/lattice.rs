@@ -3,19 +3,13 @@
 //! 1 s of the event that announces it; a host killed with SIGKILL (no `host_stopped`) disappears
 //! after its missed heartbeats. Waits are bounded polls of the snapshot, not timing assertions.
 
-#[path = "../../core/tests/lattice_support/mod.rs"]
-mod lattice_support;
-#[path = "../../core/tests/provider_support/mod.rs"]
-mod provider_support;
-mod up_support;
-
 use std::time::Duration;
 
+use crate::lattice_support::*;
+use crate::provider_support::*;
+use crate::up_support::*;
 use futures::StreamExt;
-use lattice_support::*;
 use nkeys::KeyPair;
-use provider_support::*;
-use up_support::*;
 use wasmhost::observer::{
     HostGone, LatticeObserver, LatticeSnapshot, ObserverConfig, ProviderHealth,
 };
