@@ -160,6 +160,11 @@ typedef struct wasmhost_error_t wasmhost_error_t;
 typedef struct wasmhost_host_t wasmhost_host_t;
 
 /**
+ * A lattice observer. Thread-safe; freed with wasmhost_observer_free().
+ */
+typedef struct wasmhost_observer_t wasmhost_observer_t;
+
+/**
  * The answer a capability callback gives: set it with wasmhost_reply_ok() or wasmhost_reply_error().
  * Owned by the library, valid only during the callback.
  */
@@ -254,6 +259,17 @@ typedef void (*wasmhost_log_callback_t)(void *user_data,
                                         int32_t level,
                                         const char *target,
                                         const char *message);
+
+/**
+ * Receives one change of the picture: `change_json[0..len]` is a JSON object
+ * `{"seq": n, "kind": "host_added" | "host_updated" | "host_seen" | "host_removed" | "actor_added" |
+ * "actor_scaled" | "actor_changed" | "actor_updated" | "actor_update_failed" | "actor_removed" |
+ * "actor_start_failed" | "provider_added" | "provider_health_changed" | "provider_removed" |
+ * "provider_start_failed" | "link_set" | "link_deleted" | "claims_set", ...what changed}`
+ * (the README lists the fields), NUL-terminated, valid only during the callback. Changes arrive in
+ * order on the subscription's own thread; the callback may call any wasmhost function.
+ */
+typedef void (*wasmhost_change_callback_t)(void *user_data, const char *change_json, size_t len);
 
 /**
  * Decides on one request. `request_json` (valid only during the callback) is one of
@@ -775,6 +791,68 @@ enum wasmhost_result_t wasmhost_log_set_callback(wasmhost_log_callback_t callbac
                                                  void *user_data,
                                                  wasmhost_free_fn_t free_user_data,
                                                  struct wasmhost_error_t **err);
+
+/**
+ * Connects to the NATS server at `nats_url` (`nats://host:port`; comma-separated URLs are tried
+ * in turn) and observes a lattice: subscribes to `wasmbus.evt.{lattice}`, then seeds the picture
+ * from `ping.hosts`, every host's inventory, `get.links` and `get.claims`; works with any 0.5x
+ * host. `options_json` may be NULL or a JSON object with any of `lattice` ("default"),
+ * `ctl_topic_prefix` ("wasmbus.ctl"), `missed_heartbeats` (3), `heartbeat_interval_ms` (learnt
+ * per host when absent), `min_heartbeat_interval_ms` (1000), `ping_timeout_ms` (1000),
+ * `request_timeout_ms` (2000). Blocking: returns once the picture is seeded (about
+ * `ping_timeout_ms`). On success `*out` owns the observer. WASMHOST_ERR_TRANSPORT when NATS
+ * cannot be reached, WASMHOST_ERR_INVALID_INPUT for bad options.
+ */
+enum wasmhost_result_t wasmhost_observer_connect(const char *nats_url,
+                                                 const char *options_json,
+                                                 struct wasmhost_observer_t **out,
+                                                 struct wasmhost_error_t **err);
+
+/**
+ * Observes one host without NATS (its own events, inventory, links and claims): the picture of an
+ * embedded lattice. `options_json` as for wasmhost_observer_connect() (the lattice is the host's).
+ * Not blocking. WASMHOST_ERR_STOPPED when the host is stopped. For a host in a NATS lattice,
+ * wasmhost_observer_connect() sees every host of the lattice.
+ */
+enum wasmhost_result_t wasmhost_observer_from_host(const struct wasmhost_host_t *host,
+                                                   const char *options_json,
+                                                   struct wasmhost_observer_t **out,
+                                                   struct wasmhost_error_t **err);
+
+/**
+ * The picture now, as JSON: `{"lattice", "seq", "hosts": [{"id", "friendly_name", "labels",
+ * "issuer", "version", "uptime_seconds", "uptime_human", "last_seen_ms", "actors": [{"public_key",
+ * "name", "image_ref", "revision", "instances": [{"instance_id", "annotations", "revision"}]}],
+ * "providers": [{"public_key", "link_name", "contract_id", "name", "image_ref", "instance_id",
+ * "annotations", "revision", "health"}]}], "links": [...], "claims": [...]}`. `*json` is freed with
+ * wasmhost_string_free(). Not blocking.
+ */
+enum wasmhost_result_t wasmhost_observer_snapshot_json(const struct wasmhost_observer_t *observer,
+                                                       char **json,
+                                                       struct wasmhost_error_t **err);
+
+/**
+ * Calls `callback` with every change of the picture from now on, until the observer is freed or
+ * the subscription is (wasmhost_subscription_free(), same rules as for event subscriptions); then
+ * `free_user_data(user_data)` runs once, on the subscription thread. When `snapshot_json` is not
+ * NULL it receives the picture at the moment the subscription began (free it with
+ * wasmhost_string_free()): applying the changes whose `seq` is greater than the snapshot's to it
+ * keeps an exact copy. Not blocking. On an error return the callback never runs and `user_data`
+ * stays yours.
+ */
+enum wasmhost_result_t wasmhost_observer_subscribe(const struct wasmhost_observer_t *observer,
+                                                   wasmhost_change_callback_t callback,
+                                                   void *user_data,
+                                                   wasmhost_free_fn_t free_user_data,
+                                                   char **snapshot_json,
+                                                   struct wasmhost_subscription_t **out,
+                                                   struct wasmhost_error_t **err);
+
+/**
+ * Frees an observer: it stops following the lattice, and its change subscriptions end (each
+ * still needs wasmhost_subscription_free()). NULL is a no-op.
+ */
+void wasmhost_observer_free(struct wasmhost_observer_t *observer);
 
 /**
  * Installs `callback` as the host's policy (replacing the previous one, whose `free_user_data`

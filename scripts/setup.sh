@@ -15,6 +15,7 @@ apt_packages=(
   valgrind pkg-config curl apache2-utils g++ # C ABI checks (g++: the header as C++17), registry auth (htpasswd)
   procps binutils                       # pgrep and strip for examples/kvcounter
   openssl                               # the test PKI of the NATS TLS tests (wasmhost-nats testing)
+  chromium chromium-driver              # the dashboard test drives headless chromium over WebDriver
 )
 missing=()
 for p in "${apt_packages[@]}"; do

@@ -2,6 +2,8 @@
 
 mod claims_cmd;
 mod ctl;
+mod dashboard;
+mod hot_reload;
 mod keys_cmd;
 mod nats_flags;
 mod par_cmd;
@@ -42,6 +44,8 @@ enum Command {
     Up(up_cmd::UpArgs),
     /// Operate a lattice of hosts over NATS: query, start, scale, stop, link, call, watch (what `wash ctl` was).
     Ctl(ctl::CtlArgs),
+    /// Serve a web dashboard of a NATS lattice: hosts, actors, providers, links, live events; start, scale, stop, hot-reload.
+    Dashboard(dashboard::DashboardArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -61,6 +65,7 @@ fn main() -> std::process::ExitCode {
         Command::Par(cmd) => par_cmd::run(cmd),
         Command::Up(args) => up_cmd::run(args),
         Command::Ctl(args) => ctl::run(args),
+        Command::Dashboard(args) => dashboard::run(args),
     };
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,

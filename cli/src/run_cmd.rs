@@ -11,6 +11,8 @@ use wasmhost::{ActorSource, Host, HostConfig};
 
 use wasmhost::protocol::http::HANDLE_REQUEST;
 
+use crate::hot_reload::{prepare_update, revision_hint, FileWatcher, SigningKeys};
+
 #[derive(Args)]
 pub struct RunArgs {
     /// The signed actor module (.wasm) to start and invoke.
@@ -40,6 +42,14 @@ pub struct RunArgs {
     /// Serve wasmcloud:keyvalue (link name `default`) from an in-process in-memory store.
     #[arg(long)]
     kv_memory: bool,
+    /// Keep running and hot-reload the actor whenever its file changes (live update, instance
+    /// count kept; the invocation is repeated after each update). Until Ctrl-C.
+    #[arg(long)]
+    watch: bool,
+    /// With --watch: a directory of `*.nk` seeds (e.g. examples/actors/keys); a rebuild signed with
+    /// a revision that is not higher than the running one is re-signed with the next revision.
+    #[arg(long, value_name = "DIR", requires = "watch")]
+    signing_keys: Option<PathBuf>,
 }
 
 pub fn run(args: RunArgs) -> Result<(), String> {
@@ -90,14 +100,77 @@ async fn invoke_all(host: &Host, args: &RunArgs, payload: Vec<u8>) -> Result<(),
         args.actor.display(),
         actor.instances.len()
     );
+    invoke(host, args, &actor.public_key, &payload).await?;
+    if args.watch {
+        watch(host, args, &actor.public_key, &payload).await?;
+    }
+    Ok(())
+}
+
+async fn invoke(host: &Host, args: &RunArgs, actor: &str, payload: &[u8]) -> Result<(), String> {
     for _ in 0..args.repeat {
         let reply = host
-            .call_actor(&actor.public_key, &args.op, payload.clone())
+            .call_actor(actor, &args.op, payload.to_vec())
             .await
             .map_err(|e| e.to_string())?;
         print_reply(&args.op, &reply);
     }
     Ok(())
+}
+
+/// Live-updates the actor on every settled rebuild of its file until Ctrl-C. A rebuild the host
+/// refuses (bad wasm, bad claims, revision not higher) leaves the running version in place; the
+/// host publishes `actor_update_failed` and the reason is printed.
+async fn watch(host: &Host, args: &RunArgs, actor: &str, payload: &[u8]) -> Result<(), String> {
+    let keys = args
+        .signing_keys
+        .as_deref()
+        .map(SigningKeys::load)
+        .transpose()?;
+    let mut watcher = FileWatcher::new(&args.actor)?;
+    eprintln!(
+        "watching {} for rebuilds (Ctrl-C stops)",
+        watcher.path().display()
+    );
+    loop {
+        let rebuild = tokio::select! {
+            rebuild = watcher.next_rebuild() => match rebuild {
+                Some(rebuild) => rebuild,
+                None => return Err("the file watcher stopped".into()),
+            },
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+        };
+        let running = host.actor(actor).map_err(|e| e.to_string())?;
+        let prepared = prepare_update(rebuild, running.claims.revision(), keys.as_ref());
+        if let Some(revision) = prepared.resigned_to {
+            eprintln!("hot reload: re-signed the rebuild with revision {revision}");
+        }
+        match host
+            .update_actor(actor, ActorSource::from(prepared.module))
+            .await
+        {
+            Ok(info) => {
+                eprintln!(
+                    "hot reload: {actor} updated to revision {} ({} instance(s))",
+                    info.claims.revision(),
+                    info.instances.len()
+                );
+                if let Err(e) = invoke(host, args, actor, payload).await {
+                    eprintln!("hot reload: the updated actor failed the invocation: {e}");
+                }
+            }
+            Err(e) => {
+                let message = e.to_string();
+                eprintln!(
+                    "hot reload: rebuild refused, revision {} keeps running: {message}",
+                    running.claims.revision()
+                );
+                if let Some(hint) = revision_hint(&message, keys.is_some()) {
+                    eprintln!("hot reload: {hint}");
+                }
+            }
+        }
+    }
 }
 
 fn build_payload(args: &RunArgs) -> Result<Vec<u8>, String> {

@@ -50,6 +50,12 @@ pub struct UpArgs {
     /// publish on the lattice could otherwise make this host read its files.
     #[arg(long = "allow-file-load", value_name = "DIR")]
     allow_file_load: Vec<std::path::PathBuf>,
+    /// Serve the web dashboard on this address (e.g. 127.0.0.1:4000): the whole lattice when the
+    /// host is in one, else this host; files started from it go straight to this host.
+    #[arg(long, value_name = "ADDR")]
+    dashboard: Option<std::net::SocketAddr>,
+    #[command(flatten)]
+    dashboard_options: crate::dashboard::ServeOptions,
 }
 
 pub fn run(args: UpArgs) -> Result<(), String> {
@@ -157,6 +163,16 @@ async fn run_async(args: UpArgs) -> Result<(), String> {
             }
         }
     }
+    let _dashboard = match &args.dashboard {
+        Some(addr) => match serve_dashboard(&host, *addr, &args.dashboard_options).await {
+            Ok(dashboard) => Some(dashboard),
+            Err(e) => {
+                let _ = host.stop().await;
+                return Err(e);
+            }
+        },
+        None => None,
+    };
     wait_for_stop(&host).await;
     match host.stop().await {
         Ok(()) => {}
@@ -166,6 +182,18 @@ async fn run_async(args: UpArgs) -> Result<(), String> {
     }
     let _ = writeln!(std::io::stderr(), "wasmhost up: host {} stopped", host.id());
     Ok(())
+}
+
+/// Starts the dashboard and prints `dashboard: http://ADDR/`.
+async fn serve_dashboard(
+    host: &Host,
+    addr: std::net::SocketAddr,
+    options: &crate::dashboard::ServeOptions,
+) -> Result<crate::dashboard::Dashboard, String> {
+    let dashboard = crate::dashboard::Dashboard::for_host(host, options).await?;
+    let bound = dashboard.listen(addr, options).await?;
+    say(&format!("dashboard: http://{bound}/"));
+    Ok(dashboard)
 }
 
 /// Prints a line to stdout and flushes; ignores a stdout nobody reads any more.

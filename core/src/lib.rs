@@ -31,6 +31,7 @@ pub mod keyvalue;
 pub mod lattice;
 pub mod limits;
 mod names;
+pub mod observer;
 pub mod oci;
 mod policy;
 pub mod provider_archive;

@@ -6,21 +6,24 @@
 # is stopped and started again (the count continues from Redis, the links from the lattice's
 # JetStream bucket), and finally the actor and each provider run on three different hosts.
 #
-# Usage: examples/kvcounter/run.sh [--no-setup] [--serve]
+# Usage: examples/kvcounter/run.sh [--no-setup] [--serve] [--dashboard]
 #   --no-setup  skip scripts/setup.sh (already run on this machine)
 #   --serve     after the first three counts, keep the application running on http://localhost:8080
 #               (open it in a browser; Ctrl-C stops everything) instead of going on
+#   --dashboard like --serve, and the host also serves the web dashboard on http://localhost:4000
+#               (start, scale, stop, hot-reload actors; a copy of echo.wasm to hot-reload is printed)
 # Exits non-zero if any step fails.
 set -euo pipefail
 [ -n "${KVCOUNTER_TRACE:-}" ] && { PS4='+ $(date +%T.%N | cut -c1-12) '; set -x; }
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
-setup=yes serve=no
+setup=yes serve=no dashboard=no
 for arg in "$@"; do
   case "$arg" in
     --no-setup) setup=no ;;
     --serve) serve=yes ;;
-    *) echo "unknown argument $arg (usage: $0 [--no-setup] [--serve])" >&2; exit 2 ;;
+    --dashboard) serve=yes dashboard=yes ;;
+    *) echo "unknown argument $arg (usage: $0 [--no-setup] [--serve] [--dashboard])" >&2; exit 2 ;;
   esac
 done
 [ "$setup" = no ] || bash scripts/setup.sh >/dev/null
@@ -125,7 +128,12 @@ expect_count() {
 redis_count() { redis-cli -p "$redis_port" get counter; }
 
 echo "== one host: actor, httpserver and keyvalue started with wasmhost ctl, then linked"
-start_host --label role=all; host=$host_id
+dashboard_args=()
+if [ "$dashboard" = yes ]; then
+  # Files started from the page go straight to this host; --registry lets it push them for other hosts.
+  dashboard_args=(--dashboard 127.0.0.1:4000 --signing-keys "$root/examples/actors/keys" --registry "$registry" --registry-insecure)
+fi
+start_host --label role=all "${dashboard_args[@]}"; host=$host_id
 start_app all all all
 ctl link put "$actor_id" "$http_id" wasmcloud:httpserver "PORT=$http_port" "ADDRESS=127.0.0.1"
 ctl link put "$actor_id" "$kv_id" wasmcloud:keyvalue "URL=redis://127.0.0.1:$redis_port/"
@@ -133,6 +141,14 @@ ctl get inventory "$host"
 for n in 1 2 3; do expect_count "$n"; done
 [ "$(redis_count)" = "3" ] || fail "Redis holds '$(redis_count)', expected 3"
 echo "   redis-cli get counter -> $(redis_count)"
+if [ "$dashboard" = yes ]; then
+  mkdir -p "$work/dev"; cp examples/actors/echo.wasm "$work/dev/echo.wasm"
+  echo "== dashboard: open http://localhost:4000 (the kvcounter lattice, live)"
+  echo "   start $work/dev/echo.wasm from the form with 'hot reload' on, then rebuild it, e.g."
+  echo "   $bin claims sign examples/actors/unsigned/echo.wasm --name Echo --cap wasmcloud:httpserver \\"
+  echo "     --issuer examples/actors/keys/account.nk --subject examples/actors/keys/echo.nk --rev 2 -o $work/dev/echo.wasm"
+  echo "   (any rebuild works: an old --rev is re-signed with the next revision from examples/actors/keys)"
+fi
 if [ "$serve" = yes ]; then
   echo "== serving: open http://localhost:8080 (each request adds one; Redis on 127.0.0.1:$redis_port holds it). Ctrl-C stops."
   wait "${pids[@]}"

@@ -9,7 +9,7 @@ use std::thread::{JoinHandle, ThreadId};
 use tokio::sync::Notify;
 
 use crate::callback::{wasmhost_free_fn_t, UserData};
-use crate::error::{guard, wasmhost_error_t, wasmhost_result_t, FfiError};
+use crate::error::{guard, wasmhost_error_t, wasmhost_result_t, FfiError, FfiResult};
 use crate::host::{host_arg, wasmhost_host_t};
 use crate::ptr::Out;
 use crate::runtime::runtime;
@@ -52,53 +52,79 @@ pub extern "C" fn wasmhost_events_subscribe(
         let host = host_arg(host)?;
         let out = Out::new(out, "out")?;
         let callback = callback.ok_or_else(|| FfiError::invalid("callback is NULL"))?;
-        let rt = runtime()?;
-        let mut stream = host.subscribe_events()?;
-        let cancel = Arc::new(Notify::new());
-        let stop_now = Arc::new(AtomicBool::new(false));
-        let user_data = UserData::new(user_data, free_user_data);
-        let thread = {
-            let cancel = cancel.clone();
-            let stop_now = stop_now.clone();
-            std::thread::Builder::new()
-                .name("wasmhost-events".into())
-                .spawn(move || {
-                    let user = user_data;
-                    loop {
-                        // Events already queued are delivered before a cancellation is noticed.
-                        let next = rt.block_on(async {
-                            tokio::select! {
-                                biased;
-                                event = stream.next() => event,
-                                _ = cancel.notified() => None,
-                            }
-                        });
-                        let Some(event) = next else { break };
-                        let Ok(json) = serde_json::to_string(&*event) else {
-                            continue;
-                        };
-                        let len = json.len();
-                        let Ok(json) = CString::new(json) else {
-                            continue;
-                        };
-                        // SAFETY: the caller's callback, with a string valid for the call.
-                        unsafe { callback(user.ptr(), json.as_ptr(), len) };
-                        if stop_now.load(Ordering::Acquire) {
-                            break;
-                        }
-                    }
-                    drop(user);
-                })
-                .map_err(|e| FfiError::internal(format!("cannot start the event thread: {e}")))?
-        };
-        let thread_id = thread.thread().id();
-        out.write(Box::into_raw(Box::new(wasmhost_subscription_t {
-            cancel,
-            stop_now,
-            thread: Some(thread),
-            thread_id,
-        })));
+        let stream = host.subscribe_events()?;
+        let subscription =
+            spawn_subscription(stream, callback, UserData::new(user_data, free_user_data))?;
+        out.write(Box::into_raw(Box::new(subscription)));
         Ok(())
+    })
+}
+
+/// Something a subscription thread reads JSON documents from, in order; `None` ends it.
+#[async_trait::async_trait]
+pub(crate) trait JsonSource: Send + 'static {
+    async fn next_json(&mut self) -> Option<String>;
+}
+
+#[async_trait::async_trait]
+impl JsonSource for host::EventStream {
+    async fn next_json(&mut self) -> Option<String> {
+        loop {
+            let event = self.next().await?;
+            if let Ok(json) = serde_json::to_string(&*event) {
+                return Some(json);
+            }
+        }
+    }
+}
+
+/// A thread that hands every document of `source` to `callback` until the source ends or the
+/// subscription is freed, then drops `user` (running free_user_data) on that thread.
+pub(crate) fn spawn_subscription(
+    mut source: impl JsonSource,
+    callback: unsafe extern "C" fn(*mut c_void, *const c_char, usize),
+    user: UserData,
+) -> FfiResult<wasmhost_subscription_t> {
+    let rt = runtime()?;
+    let cancel = Arc::new(Notify::new());
+    let stop_now = Arc::new(AtomicBool::new(false));
+    let thread = {
+        let cancel = cancel.clone();
+        let stop_now = stop_now.clone();
+        std::thread::Builder::new()
+            .name("wasmhost-events".into())
+            .spawn(move || {
+                let user = user;
+                loop {
+                    // Documents already queued are delivered before a cancellation is noticed.
+                    let next = rt.block_on(async {
+                        tokio::select! {
+                            biased;
+                            json = source.next_json() => json,
+                            _ = cancel.notified() => None,
+                        }
+                    });
+                    let Some(json) = next else { break };
+                    let len = json.len();
+                    let Ok(json) = CString::new(json) else {
+                        continue;
+                    };
+                    // SAFETY: the caller's callback, with a string valid for the call.
+                    unsafe { callback(user.ptr(), json.as_ptr(), len) };
+                    if stop_now.load(Ordering::Acquire) {
+                        break;
+                    }
+                }
+                drop(user);
+            })
+            .map_err(|e| FfiError::internal(format!("cannot start the event thread: {e}")))?
+    };
+    let thread_id = thread.thread().id();
+    Ok(wasmhost_subscription_t {
+        cancel,
+        stop_now,
+        thread: Some(thread),
+        thread_id,
     })
 }
 

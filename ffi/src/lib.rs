@@ -25,6 +25,7 @@ mod events;
 mod host;
 mod link;
 mod log;
+mod observer;
 mod policy;
 mod provider;
 mod ptr;
@@ -47,6 +48,7 @@ pub use host::{
 };
 pub use link::*;
 pub use log::*;
+pub use observer::*;
 pub use policy::*;
 pub use provider::*;
 pub use ptr::{wasmhost_bytes_free, wasmhost_string_free};

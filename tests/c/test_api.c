@@ -965,6 +965,85 @@ static void test_providers(void) {
     wasmhost_host_free(host);
 }
 
+/* ---------------------------------------------------------------- observer */
+/* The lattice observer: on an embedded host (no NATS), then over a real nats-server seeing a
+ * host that joined before it (seeded from the control interface) and changes after it. */
+static void test_observer(void) {
+    wasmhost_error_t *err = NULL;
+    wasmhost_observer_t *obs = NULL;
+    EXPECT(WASMHOST_ERR_INVALID_INPUT, wasmhost_observer_from_host(NULL, NULL, &obs, &err));
+    wasmhost_host_t *host = start_host();
+    EXPECT_MSG(WASMHOST_ERR_INVALID_INPUT, wasmhost_observer_from_host(host, "{\"latice\":\"x\"}", &obs, &err), "latice");
+    EXPECT_MSG(WASMHOST_ERR_INVALID_INPUT, wasmhost_observer_from_host(host, "{\"missed_heartbeats\":0}", &obs, &err), "missed_heartbeats");
+    EXPECT(WASMHOST_ERR_INVALID_INPUT, wasmhost_observer_from_host(host, NULL, NULL, &err));
+    CHECK(obs == NULL);
+    EXPECT_OK(wasmhost_observer_from_host(host, NULL, &obs, &err));
+    char *json = NULL;
+    EXPECT_OK(wasmhost_observer_snapshot_json(obs, &json, &err));
+    const char *id = NULL;
+    EXPECT_OK(wasmhost_host_id(host, &id, &err));
+    CHECK(json && id && strstr(json, id) && strstr(json, "\"actors\":[]"));
+    wasmhost_string_free(json);
+    EXPECT(WASMHOST_ERR_INVALID_INPUT, wasmhost_observer_snapshot_json(NULL, &json, &err));
+
+    recorder rec;
+    rec_init(&rec);
+    wasmhost_subscription_t *sub = NULL, *none = NULL;
+    char *snapshot = NULL;
+    EXPECT(WASMHOST_ERR_INVALID_INPUT, wasmhost_observer_subscribe(obs, NULL, &rec, rec_mark_freed, &snapshot, &none, &err));
+    EXPECT(WASMHOST_ERR_INVALID_INPUT, wasmhost_observer_subscribe(obs, on_event, &rec, rec_mark_freed, &snapshot, NULL, &err));
+    CHECK(none == NULL && snapshot == NULL && rec_freed(&rec) == 0);
+    EXPECT_OK(wasmhost_observer_subscribe(obs, on_event, &rec, rec_mark_freed, &snapshot, &sub, &err));
+    CHECK(snapshot && strstr(snapshot, "\"seq\":"));
+    wasmhost_string_free(snapshot);
+    char *echo = start_echo(host);
+    CHECK(rec_wait(&rec, "\"kind\":\"actor_added\"", 1));
+    CHECK(rec_count(&rec, ECHO_KEY) >= 1);
+    EXPECT_OK(wasmhost_observer_snapshot_json(obs, &json, &err));
+    CHECK(json && strstr(json, ECHO_KEY) && strstr(json, "\"name\":\"Echo\""));
+    wasmhost_string_free(json);
+    EXPECT_OK(wasmhost_host_stop(host, &err));
+    CHECK(rec_wait(&rec, "\"kind\":\"host_removed\"", 1));
+    wasmhost_subscription_free(sub);
+    CHECK(rec_freed(&rec) == 1);
+    wasmhost_observer_free(obs);
+    wasmhost_observer_free(NULL);
+    wasmhost_host_free(host);
+    wasmhost_string_free(echo);
+    rec_destroy(&rec);
+
+    const char *url = getenv("WASMHOST_TEST_NATS_URL");
+    if (!url) {
+        printf("(observer: WASMHOST_TEST_NATS_URL not set, run.sh sets it)\n");
+        checks_failed++;
+        return;
+    }
+    EXPECT_MSG(WASMHOST_ERR_TRANSPORT, wasmhost_observer_connect("nats://127.0.0.1:1", NULL, &obs, &err), "cannot connect");
+    const char *cluster = "SCAKUNN72IFVVHIEKSS76LBAJOWFE4FRIDNSCVHFUASRG3FZSGWE6WVUJU";
+    wasmhost_host_t *a = lattice_host(url, "cobserve", cluster);
+    char *echo_a = NULL;
+    EXPECT_OK(wasmhost_actor_start_file(a, echo_path, 2, NULL, &echo_a, &err));
+    EXPECT_OK(wasmhost_observer_connect(url, "{\"lattice\":\"cobserve\",\"ping_timeout_ms\":500}", &obs, &err));
+    /* Seeded: the host and its two instances are there before any change. */
+    EXPECT_OK(wasmhost_observer_snapshot_json(obs, &json, &err));
+    const char *a_id = NULL;
+    EXPECT_OK(wasmhost_host_id(a, &a_id, &err));
+    CHECK(json && a_id && strstr(json, a_id) && strstr(json, ECHO_KEY) && strstr(json, "\"lattice\":\"cobserve\""));
+    wasmhost_string_free(json);
+    rec_init(&rec);
+    EXPECT_OK(wasmhost_observer_subscribe(obs, on_event, &rec, NULL, NULL, &sub, &err));
+    EXPECT_OK(wasmhost_actor_scale(a, ECHO_KEY, 3, NULL, &err));
+    CHECK(rec_wait(&rec, "\"kind\":\"actor_scaled\"", 1));
+    CHECK(rec_count(&rec, "\"instances\":3") >= 1);
+    EXPECT_OK(wasmhost_host_stop(a, &err));
+    CHECK(rec_wait(&rec, "\"reason\":\"stopped\"", 1));
+    wasmhost_subscription_free(sub);
+    wasmhost_observer_free(obs);
+    wasmhost_host_free(a);
+    wasmhost_string_free(echo_a);
+    rec_destroy(&rec);
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) {
         fprintf(stderr, "usage: %s ACTORS_DIR SIGNED_DIR\n", argv[0]);
@@ -994,6 +1073,7 @@ int main(int argc, char **argv) {
         {"logs", test_logs},
         {"lattice", test_lattice},
         {"providers", test_providers},
+        {"observer", test_observer},
     };
     const char *only = getenv("WASMHOST_TEST_ONLY");
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {

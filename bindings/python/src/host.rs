@@ -88,9 +88,12 @@ fn nats_url_arg(value: &Bound<'_, PyAny>) -> PyResult<String> {
     if let Ok(url) = value.extract::<String>() {
         return Ok(url);
     }
-    value.extract::<Vec<String>>().map(|urls| urls.join(",")).map_err(|_| {
-        pyo3::exceptions::PyTypeError::new_err("nats_url must be a str or a list of str")
-    })
+    value
+        .extract::<Vec<String>>()
+        .map(|urls| urls.join(","))
+        .map_err(|_| {
+            pyo3::exceptions::PyTypeError::new_err("nats_url must be a str or a list of str")
+        })
 }
 
 #[pymethods]

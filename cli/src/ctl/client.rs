@@ -22,9 +22,17 @@ pub struct CtlClient {
 impl CtlClient {
     /// Connects to the NATS server named by the options; fails at once if it is not reachable.
     pub async fn connect(options: &GlobalOptions) -> Result<Self, String> {
-        let settings = options.nats_connection()?;
+        Self::connect_with(&options.nats_connection()?, options).await
+    }
+
+    /// Like [`CtlClient::connect`] over given connection settings (lattice, prefix and timeout
+    /// from `options`).
+    pub async fn connect_with(
+        settings: &wasmhost::NatsConnection,
+        options: &GlobalOptions,
+    ) -> Result<Self, String> {
         let url = settings.url();
-        let nats = wasmhost_nats::connect(&settings, "wasmhost ctl")
+        let nats = wasmhost_nats::connect(settings, "wasmhost ctl")
             .await
             .map_err(|e| e.to_string())?;
         Ok(CtlClient {

@@ -4,13 +4,13 @@
 //! bytes on the wire are those the 2022 control-interface client sent.
 
 mod call;
-mod client;
+pub(crate) mod client;
 mod get;
 mod link;
-mod options;
+pub(crate) mod options;
 mod output;
-mod requests;
-mod start;
+pub(crate) mod requests;
+pub(crate) mod start;
 mod stop;
 mod update;
 mod wait;

@@ -73,7 +73,7 @@ pub async fn run(client: &CtlClient, out: &Output, cmd: StartCommand) -> Result<
 }
 
 /// Picks one of the hosts that answered an auction, at random to spread the load.
-fn pick_winner(
+pub(crate) fn pick_winner(
     mut hosts: Vec<String>,
     what: &str,
     constraints: &StringMap,

@@ -4,11 +4,12 @@
 
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use nkeys::KeyPair;
+use wasmhost::protocol::claims::{sign_actor, ActorSigning};
 use wasmhost::protocol::ctl::HostInventory;
 use wasmhost::protocol::rpc::{Invocation, InvocationResponse, WasmCloudEntity};
 use wasmhost::protocol::subjects;
@@ -27,6 +28,11 @@ pub fn examples_dir() -> PathBuf {
         .unwrap()
 }
 
+/// Same as [`examples_dir`].
+pub fn examples() -> PathBuf {
+    examples_dir()
+}
+
 /// `file://` reference of `examples/actors/{name}.wasm`.
 pub fn actor_ref(name: &str) -> String {
     format!("file://{}/{name}.wasm", examples_dir().display())
@@ -36,13 +42,27 @@ pub fn actor_ref(name: &str) -> String {
 pub struct UpProcess {
     pub child: Child,
     pub id: String,
+    /// The lines it printed after the first one.
+    lines: std::sync::mpsc::Receiver<String>,
 }
 
 impl UpProcess {
     /// A host in `lattice` labelled `zone`, signing with `cluster`; control clients may name the
     /// example actors and files in the temp dir.
     pub fn start(url: &str, lattice: &str, cluster: &KeyPair, zone: &str) -> UpProcess {
-        let args: Vec<OsString> = vec![
+        Self::start_in_zone(url, lattice, cluster, zone, &[], &[])
+    }
+
+    /// [`UpProcess::start`] with extra arguments and environment variables.
+    pub fn start_in_zone(
+        url: &str,
+        lattice: &str,
+        cluster: &KeyPair,
+        zone: &str,
+        extra: &[&str],
+        envs: &[(&str, &str)],
+    ) -> UpProcess {
+        let mut args: Vec<OsString> = vec![
             "--label".into(),
             format!("zone={zone}").into(),
             "--allow-file-load".into(),
@@ -50,7 +70,8 @@ impl UpProcess {
             "--allow-file-load".into(),
             std::env::temp_dir().into(),
         ];
-        Self::start_with(url, lattice, cluster, &args, &[])
+        args.extend(extra.iter().map(OsString::from));
+        Self::start_with(url, lattice, cluster, &args, envs)
     }
 
     /// `wasmhost up --nats-url url --lattice lattice --cluster-seed ...` plus `args` and `envs`.
@@ -76,13 +97,43 @@ impl UpProcess {
         let mut first = String::new();
         stdout.read_line(&mut first).unwrap();
         // Keep reading so the host never writes into a closed pipe.
-        std::thread::spawn(move || for _ in stdout.lines() {});
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stdout.lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
         let id = first
             .trim()
             .strip_prefix("host_id: ")
             .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
             .to_string();
-        UpProcess { child, id }
+        UpProcess { child, id, lines }
+    }
+
+    /// Waits up to 60 s for a stdout line starting with `prefix`; the rest of it.
+    pub fn line_after(&self, prefix: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(rest) = line.strip_prefix(prefix) {
+                        return rest.trim().to_string();
+                    }
+                }
+                Err(e) => panic!(
+                    "wasmhost up {} printed no line starting with {prefix:?}: {e}",
+                    self.id
+                ),
+            }
+        }
+    }
+
+    /// SIGKILL: the host gets no chance to say goodbye.
+    pub fn sigkill(&mut self) {
+        self.child.kill().expect("kill");
+        let _ = self.child.wait();
     }
 
     pub fn sigterm(&self) {
@@ -183,4 +234,37 @@ pub async fn invoke(
         &request(client, subjects::actor_rpc(lattice, target), inv.encode()).await,
     )
     .unwrap()
+}
+
+pub fn key(name: &str) -> KeyPair {
+    KeyPair::from_seed(
+        std::fs::read_to_string(examples().join("keys").join(name))
+            .unwrap()
+            .trim(),
+    )
+    .unwrap()
+}
+
+/// The echo actor rebuilt: its module (plus a custom section making the bytes new) signed with `rev`.
+pub fn echo_build(rev: i32, marker: &str) -> Vec<u8> {
+    let mut module = std::fs::read(examples().join("unsigned/echo.wasm")).unwrap();
+    let payload = [&[marker.len() as u8][..], marker.as_bytes()].concat();
+    module.push(0);
+    module.push(payload.len() as u8);
+    module.extend_from_slice(&payload);
+    let signing = ActorSigning {
+        name: Some("Echo".into()),
+        caps: vec!["wasmcloud:httpserver".into()],
+        rev: Some(rev),
+        ver: Some(format!("0.{rev}.0")),
+        ..Default::default()
+    };
+    sign_actor(&module, &signing, &key("account.nk"), &key("echo.nk")).unwrap()
+}
+
+/// Replaces `path` the way build tools do: write a temporary file, rename it over.
+pub fn rebuild(path: &Path, bytes: &[u8]) {
+    let tmp = path.with_extension("wasm.tmp");
+    std::fs::write(&tmp, bytes).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
 }

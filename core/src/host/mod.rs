@@ -95,6 +95,16 @@ pub(crate) struct HostInner {
     oci: crate::oci::OciStore,
 }
 
+/// A [`Host`] that may be gone.
+#[derive(Clone)]
+pub(crate) struct WeakHost(Weak<HostInner>);
+
+impl WeakHost {
+    pub(crate) fn upgrade(&self) -> Option<Host> {
+        self.0.upgrade().map(|inner| Host { inner })
+    }
+}
+
 impl HostInner {
     fn transport(&self) -> Option<Arc<dyn LatticeTransport>> {
         self.lattice.read().clone()
@@ -327,6 +337,11 @@ impl Host {
 
     pub(crate) fn transport(&self) -> Option<Arc<dyn LatticeTransport>> {
         self.inner.transport()
+    }
+
+    /// A handle that does not keep the host alive (for tasks that follow it).
+    pub(crate) fn downgrade(&self) -> WeakHost {
+        WeakHost(Arc::downgrade(&self.inner))
     }
 
     pub(crate) fn ensure_running(&self) -> Result<()> {

@@ -127,8 +127,13 @@ impl NatsServer {
     /// `cluster` field of a consumer's info, which a single nats-server 2.10+ leaves out.
     pub fn start_clustered() -> NatsServer {
         let name = format!("interop{}", free_port());
-        let nodes: Vec<(u16, u16, u16)> = (0..2).map(|_| (free_port(), free_port(), free_port())).collect();
-        let routes: Vec<String> = nodes.iter().map(|(_, route, _)| format!("\"nats-route://127.0.0.1:{route}\"")).collect();
+        let nodes: Vec<(u16, u16, u16)> = (0..2)
+            .map(|_| (free_port(), free_port(), free_port()))
+            .collect();
+        let routes: Vec<String> = nodes
+            .iter()
+            .map(|(_, route, _)| format!("\"nats-route://127.0.0.1:{route}\""))
+            .collect();
         let mut children: Vec<Owned> = nodes
             .iter()
             .enumerate()
@@ -157,11 +162,18 @@ impl NatsServer {
             .collect();
         let deadline = std::time::Instant::now() + Duration::from_secs(30);
         while !nodes.iter().all(|(_, _, monitor)| healthy(*monitor)) {
-            assert!(std::time::Instant::now() < deadline, "the nats cluster never became healthy");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the nats cluster never became healthy"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         let peer = children.pop();
-        NatsServer { _process: children.pop().expect("first node"), _peer: peer, port: nodes[0].0 }
+        NatsServer {
+            _process: children.pop().expect("first node"),
+            _peer: peer,
+            port: nodes[0].0,
+        }
     }
 
     /// `nats://127.0.0.1:{port}`.

@@ -802,48 +802,82 @@ async fn a_2022_provider_runs_under_wasmhost_up_unchanged() {
         // 2022 RpcClient reads).
         let relay = example_actor("relay");
         let relay_linked = steps
-            .run("start_actor relay + advertise_link relay ↔ provider (default)", async {
-                accepted(client.start_actor(&host_id, &relay.reference, 1, None).await)?;
-                events
-                    .wait_for("actor_started", 1, |d| d["public_key"] == relay.key.as_str())
-                    .await?;
-                accepted(
-                    client
-                        .advertise_link(&relay.key, &par.key, CONTRACT, "default", HashMap::new())
-                        .await,
-                )?;
-                wait_for_link_record(&rpc, &relay.key, &par.key, "default")
-                    .await
-                    .map(|_| ())
-            })
+            .run(
+                "start_actor relay + advertise_link relay ↔ provider (default)",
+                async {
+                    accepted(
+                        client
+                            .start_actor(&host_id, &relay.reference, 1, None)
+                            .await,
+                    )?;
+                    events
+                        .wait_for("actor_started", 1, |d| {
+                            d["public_key"] == relay.key.as_str()
+                        })
+                        .await?;
+                    accepted(
+                        client
+                            .advertise_link(
+                                &relay.key,
+                                &par.key,
+                                CONTRACT,
+                                "default",
+                                HashMap::new(),
+                            )
+                            .await,
+                    )?;
+                    wait_for_link_record(&rpc, &relay.key, &par.key, "default")
+                        .await
+                        .map(|_| ())
+                },
+            )
             .await
             .is_some();
         if relay_linked {
             steps
-                .run("relay: 2 MiB to the provider (KeyValue.Set) and back (KeyValue.Get)", async {
-                    let big: String = (0..2 << 20).map(|i| char::from(b'A' + (i % 26) as u8)).collect();
-                    let set = SetRequest { key: "big", value: &big, expires: 0 };
-                    let set = wasmbus_rpc::common::serialize(&set).map_err(|e| e.to_string())?;
-                    let (status, body) = http_call(&rpc, &relay.key, "/", "op=KeyValue.Set", set).await?;
-                    if status != 200 {
-                        return Err(format!("Set: status {status}: {}", String::from_utf8_lossy(&body)));
-                    }
-                    let get = wasmbus_rpc::common::serialize(&"big").map_err(|e| e.to_string())?;
-                    let (status, body) = http_call(&rpc, &relay.key, "/", "op=KeyValue.Get", get).await?;
-                    if status != 200 {
-                        return Err(format!("Get: status {status}: {}", String::from_utf8_lossy(&body)));
-                    }
-                    let got: GetResponse =
-                        wasmbus_rpc::common::deserialize(&body).map_err(|e| e.to_string())?;
-                    if !got.exists || got.value != big {
-                        return Err(format!(
-                            "Get returned {} bytes (exists {}), not the 2 MiB set",
-                            got.value.len(),
-                            got.exists
-                        ));
-                    }
-                    Ok(())
-                })
+                .run(
+                    "relay: 2 MiB to the provider (KeyValue.Set) and back (KeyValue.Get)",
+                    async {
+                        let big: String = (0..2 << 20)
+                            .map(|i| char::from(b'A' + (i % 26) as u8))
+                            .collect();
+                        let set = SetRequest {
+                            key: "big",
+                            value: &big,
+                            expires: 0,
+                        };
+                        let set =
+                            wasmbus_rpc::common::serialize(&set).map_err(|e| e.to_string())?;
+                        let (status, body) =
+                            http_call(&rpc, &relay.key, "/", "op=KeyValue.Set", set).await?;
+                        if status != 200 {
+                            return Err(format!(
+                                "Set: status {status}: {}",
+                                String::from_utf8_lossy(&body)
+                            ));
+                        }
+                        let get =
+                            wasmbus_rpc::common::serialize(&"big").map_err(|e| e.to_string())?;
+                        let (status, body) =
+                            http_call(&rpc, &relay.key, "/", "op=KeyValue.Get", get).await?;
+                        if status != 200 {
+                            return Err(format!(
+                                "Get: status {status}: {}",
+                                String::from_utf8_lossy(&body)
+                            ));
+                        }
+                        let got: GetResponse =
+                            wasmbus_rpc::common::deserialize(&body).map_err(|e| e.to_string())?;
+                        if !got.exists || got.value != big {
+                            return Err(format!(
+                                "Get returned {} bytes (exists {}), not the 2 MiB set",
+                                got.value.len(),
+                                got.exists
+                            ));
+                        }
+                        Ok(())
+                    },
+                )
                 .await;
         } else {
             steps.blocked("relay: 2 MiB to the provider and back", "start_actor relay");
