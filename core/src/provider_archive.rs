@@ -265,7 +265,7 @@ mod tests {
     use super::*;
 
     fn vector(name: &str) -> Vec<u8> {
-        let path = format!("{}/../../shared/vectors/{name}", env!("CARGO_MANIFEST_DIR"));
+        let path = format!("{}/../protocol/tests/vectors/{name}", env!("CARGO_MANIFEST_DIR"));
         std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
     }
 

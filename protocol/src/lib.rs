@@ -2,7 +2,7 @@
 //!
 //! This crate describes bytes; it never sends them. It has no I/O, no async and no
 //! WebAssembly runtime, so every type can be tested byte for byte against payloads
-//! recorded from the real 2022 crates (`shared/vectors/`).
+//! recorded from the real 2022 crates (`tests/vectors/`).
 //!
 //! * [`subjects`]: every NATS subject string, and the control-subject parser.
 //! * [`ctl`]: control-interface JSON requests and replies (`wasmbus.ctl.*`).
@@ -67,11 +67,11 @@ pub use nkeys;
 pub use rpc::{invocation_hash, Invocation, InvocationResponse, LinkDefinition, WasmCloudEntity};
 pub use subjects::{parse_ctl_subject, CommandVerb, CtlRequestKind};
 
-/// Reads the shared test vectors that sit beside the repository (`../shared/vectors`).
+/// Reads the test vectors recorded from the 2022 crates (`protocol/tests/vectors`).
 #[cfg(test)]
 pub(crate) mod vectors {
     /// Folder of the byte-exact fixtures produced by the 2022 crates.
-    pub const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vectors/");
+    pub const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/");
 
     /// The bytes of one vector file; panics with the path if it is missing.
     pub fn bytes(name: &str) -> Vec<u8> {
