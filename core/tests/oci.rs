@@ -261,7 +261,7 @@ async fn provider_archives_by_reference_are_verified() {
     push(&foreign, create_archive(&spec, &issuer, &subject).unwrap(), ArtifactKind::ProviderArchive, &insecure()).await.unwrap();
     let par = host.fetch_provider_archive(&foreign).await.unwrap();
     let err = par.native_binary().unwrap_err();
-    assert!(err.message().contains("no binary for this platform"), "{err}");
+    assert!(err.to_string().contains("no binary for this platform"), "{err}");
     host.stop().await.unwrap();
 }
 

@@ -123,10 +123,8 @@ impl CloudEvent {
         source: &str,
         data: &T,
     ) -> Result<Self, ProtocolError> {
-        let data = serde_json::to_value(data).map_err(|source| ProtocolError::Json {
-            what: crate::error::short_type_name::<T>(),
-            source,
-        })?;
+        let data = serde_json::to_value(data)
+            .map_err(|e| ProtocolError::json(crate::error::short_type_name::<T>(), &e))?;
         Ok(Self::new(event_type_suffix, source, data))
     }
 

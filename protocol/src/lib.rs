@@ -12,6 +12,7 @@
 //! * [`host_data`]: the line a host writes to a capability provider's stdin.
 //! * [`claims`]: JWTs signed with nkeys: actor modules, invocations, providers.
 //! * [`msgpack`]: the named-field msgpack encoding every RPC payload uses.
+//! * [`provider_archive`]: capability provider archives (`.par.gz`): parse, verify, create.
 //!
 //! Wire details and their sources are in `LATTICE.md` of the shared docs.
 //!
@@ -47,6 +48,8 @@ pub mod http;
 mod humanize;
 pub mod keyvalue;
 pub mod msgpack;
+pub mod provider_archive;
+mod quote;
 pub mod rpc;
 mod serde_util;
 pub mod subjects;
@@ -64,6 +67,8 @@ pub use http::{HttpRequest, HttpResponse};
 pub use msgpack::{decode, encode};
 /// The nkeys crate our signing and verifying APIs take keys from.
 pub use nkeys;
+pub use provider_archive::{ArchiveError, ProviderArchive};
+pub use quote::{quote_bytes, quote_input, MAX_ERROR_CHARS, MAX_QUOTE_CHARS, TRUNCATION_MARKER};
 pub use rpc::{invocation_hash, Invocation, InvocationResponse, LinkDefinition, WasmCloudEntity};
 pub use subjects::{parse_ctl_subject, CommandVerb, CtlRequestKind};
 

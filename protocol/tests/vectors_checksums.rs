@@ -35,7 +35,10 @@ fn every_vector_matches_its_checksum() {
         let bytes = std::fs::read(vectors_dir().join(name))
             .unwrap_or_else(|e| panic!("{name} is listed in SHA256SUMS but unreadable: {e}"));
         let actual = data_encoding::HEXLOWER.encode(&Sha256::digest(&bytes));
-        assert_eq!(&actual, expected, "{name} was changed after it was recorded");
+        assert_eq!(
+            &actual, expected,
+            "{name} was changed after it was recorded"
+        );
     }
 }
 

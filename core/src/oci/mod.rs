@@ -239,7 +239,7 @@ impl Host {
     /// and verifies it: claims signature and every binary's signed SHA-256.
     pub async fn fetch_provider_archive(&self, reference: &str) -> Result<ProviderArchive> {
         let bytes = self.inner.oci.fetch(reference, ArtifactKind::ProviderArchive).await?;
-        match tokio::task::spawn_blocking(move || ProviderArchive::parse(&bytes)).await {
+        match tokio::task::spawn_blocking(move || ProviderArchive::parse(&bytes).map_err(Error::from)).await {
             Ok(result) => result.map_err(|e| Error::new(e.kind(), format!("provider archive `{reference}`: {}", e.message()))),
             Err(e) => Err(Error::internal(format!("provider archive check failed: {e}"))),
         }

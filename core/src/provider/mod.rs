@@ -386,7 +386,7 @@ impl Host {
                 tokio::fs::read(&path).await.map_err(unreadable)?.into()
             }
         };
-        tokio::task::spawn_blocking(move || ProviderArchive::parse(&bytes))
+        tokio::task::spawn_blocking(move || ProviderArchive::parse(&bytes).map_err(Error::from))
             .await
             .map_err(|e| Error::internal(format!("provider archive check failed: {e}")))?
     }

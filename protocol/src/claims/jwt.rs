@@ -1,6 +1,7 @@
 //! The wascap JWT: `base64url(header).base64url(claims).base64url(signature)` (§5.2).
 
 use super::ClaimsError;
+use crate::quote::{bounded_library_error, quote_input};
 use data_encoding::BASE64URL_NOPAD;
 use nkeys::KeyPair;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
@@ -162,7 +163,11 @@ impl<T: DeserializeOwned> Claims<T> {
             .decode(sig_b64.as_bytes())
             .map_err(|e| ClaimsError::Malformed(format!("signature is not base64url: {e}")))?;
         let issuer = KeyPair::from_public_key(&claims.iss).map_err(|e| {
-            ClaimsError::Malformed(format!("issuer '{}' is not a public nkey: {e}", claims.iss))
+            ClaimsError::Malformed(format!(
+                "issuer '{}' is not a public nkey: {}",
+                quote_input(&claims.iss),
+                bounded_library_error(&e.to_string())
+            ))
         })?;
         // The signed input is the first two segments exactly as received.
         let signed_len = header.len() + 1 + claims_b64.len();
@@ -197,8 +202,12 @@ fn decode_claims<T: DeserializeOwned>(segment: &str) -> Result<Claims<T>, Claims
     let bytes = BASE64URL_NOPAD
         .decode(segment.as_bytes())
         .map_err(|e| ClaimsError::Malformed(format!("claims segment is not base64url: {e}")))?;
-    let claims: Claims<T> = serde_json::from_slice(&bytes)
-        .map_err(|e| ClaimsError::Malformed(format!("claims JSON: {e}")))?;
+    let claims: Claims<T> = serde_json::from_slice(&bytes).map_err(|e| {
+        ClaimsError::Malformed(format!(
+            "claims JSON: {}",
+            bounded_library_error(&e.to_string())
+        ))
+    })?;
     if claims.iss.is_empty() {
         return Err(ClaimsError::Malformed("missing issuer (iss)".into()));
     }
