@@ -35,6 +35,7 @@ pub use payloads::{http, keyvalue};
 pub use rpc::{invocation, invocation_response, link_definition};
 pub use subjects::subjects;
 
+use std::collections::HashMap;
 use std::fmt::{Debug, Display};
 use wasmhost_protocol::{MAX_ERROR_CHARS, MAX_QUOTE_CHARS};
 
@@ -130,7 +131,9 @@ pub fn assert_error_bounded<E: Display + Debug>(what: &str, err: &E, inputs: &[&
 }
 
 /// `Some(limit + 1)` if a run of more than `limit` characters of `text` occurs in one of
-/// `inputs`.
+/// `inputs`. Rabin-Karp: every window of `limit + 1` characters of `text` goes into a
+/// table by its hash, then one rolling pass over each input per window byte length looks
+/// them up, so a check costs about the input's length, not its length times the text's.
 fn quoted_run_longer_than(text: &str, limit: usize, inputs: &[&[u8]]) -> Option<usize> {
     let window = limit + 1;
     let bounds: Vec<usize> = text
@@ -138,18 +141,50 @@ fn quoted_run_longer_than(text: &str, limit: usize, inputs: &[&[u8]]) -> Option<
         .map(|(i, _)| i)
         .chain([text.len()])
         .collect();
-    if bounds.len() <= window {
+    if bounds.len() <= window || inputs.iter().all(|input| input.len() < window) {
         return None;
     }
-    for input in inputs.iter().filter(|input| input.len() >= window) {
-        for start in 0..bounds.len() - window {
-            let needle = &text.as_bytes()[bounds[start]..bounds[start + window]];
-            if input.windows(needle.len()).any(|w| w == needle) {
-                return Some(window);
+    let mut needles: HashMap<usize, HashMap<u64, Vec<&[u8]>>> = HashMap::new();
+    for start in 0..bounds.len() - window {
+        let needle = &text.as_bytes()[bounds[start]..bounds[start + window]];
+        needles
+            .entry(needle.len())
+            .or_default()
+            .entry(rolling_hash(needle))
+            .or_default()
+            .push(needle);
+    }
+    for input in inputs {
+        for (&len, table) in &needles {
+            if input.len() < len {
+                continue;
+            }
+            let drop_factor = HASH_BASE.wrapping_pow(len as u32);
+            let mut hash = rolling_hash(&input[..len]);
+            for start in 0..=input.len() - len {
+                if start > 0 {
+                    hash = hash
+                        .wrapping_mul(HASH_BASE)
+                        .wrapping_add(u64::from(input[start + len - 1]))
+                        .wrapping_sub(u64::from(input[start - 1]).wrapping_mul(drop_factor));
+                }
+                let here = &input[start..start + len];
+                if table.get(&hash).is_some_and(|found| found.contains(&here)) {
+                    return Some(window);
+                }
             }
         }
     }
     None
+}
+
+const HASH_BASE: u64 = 0x100_0000_01b3;
+
+/// Polynomial hash of `bytes` (wrapping), the one [`quoted_run_longer_than`] rolls.
+fn rolling_hash(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0u64, |h, b| {
+        h.wrapping_mul(HASH_BASE).wrapping_add(u64::from(*b))
+    })
 }
 
 /// Panics unless `back` (the value decoded again from its own encoding) equals `value`.
@@ -158,4 +193,53 @@ pub fn assert_round_trip<T: PartialEq + Debug>(what: &str, value: &T, back: &T) 
         value == back,
         "{what}: decode(encode(v)) != v\n   v = {value:?}\nback = {back:?}"
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_longer_than_the_limit_are_found() {
+        let input = format!("prefix-{}-suffix", "a".repeat(300));
+        let text = format!("error: {}", "a".repeat(300));
+        assert_eq!(
+            quoted_run_longer_than(&text, 258, &[input.as_bytes()]),
+            Some(259)
+        );
+        let short = format!("error: '{}'", "a".repeat(256));
+        assert_eq!(
+            quoted_run_longer_than(&short, 258, &[input.as_bytes()]),
+            None
+        );
+        let wide = "é✓".repeat(200);
+        assert_eq!(
+            quoted_run_longer_than(&wide, 258, &[wide.as_bytes()]),
+            Some(259)
+        );
+        assert_eq!(quoted_run_longer_than(&wide, 258, &[b"unrelated"]), None);
+        // The run may sit anywhere in the text and in any of the inputs.
+        let text = format!("{}{}", "x".repeat(100), "b".repeat(270));
+        let other = "b".repeat(280);
+        assert!(quoted_run_longer_than(&text, 258, &[b"none", other.as_bytes()]).is_some());
+    }
+
+    #[test]
+    #[should_panic(expected = "error quotes 259 characters of its input")]
+    fn an_error_that_copies_its_input_fails_the_check() {
+        let input = "v".repeat(300);
+        assert_error_bounded(
+            "copying",
+            &format!("bad value {input}"),
+            &[input.as_bytes()],
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "allocated")]
+    fn an_allocation_the_input_does_not_back_fails_the_check() {
+        decode_bounded("reserving", b"tiny", ALLOC_SLACK, || {
+            Vec::<u8>::with_capacity(1 << 20)
+        });
+    }
 }
