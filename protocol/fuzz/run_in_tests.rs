@@ -183,28 +183,7 @@ fn every_target_has_a_libfuzzer_binary_and_a_corpus() {
 macro_rules! fuzz_tests {
     ($($name:ident),* $(,)?) => {
         $(#[test] fn $name() { run_target(stringify!($name)); })*
-
-        #[test]
-        fn every_target_has_a_test() {
-            let tested = [$(stringify!($name)),*];
-            for target in TARGETS {
-                assert!(tested.contains(&target.name), "{} has no test", target.name);
-            }
-        }
     };
 }
 
-fuzz_tests!(
-    ctl_json,
-    invocation,
-    invocation_response,
-    link_definition,
-    claims_jwt,
-    actor_module,
-    host_data,
-    http,
-    keyvalue,
-    cloud_event,
-    subjects,
-    provider_archive,
-);
+targets::every_target!(fuzz_tests);

@@ -49,28 +49,38 @@ pub struct Target {
     pub run: fn(&[u8]),
 }
 
-/// `Target { name: "x", run: x }` for each function named.
-macro_rules! targets {
+/// Calls `$then!` with the name of every target: the one list [`TARGETS`] and the
+/// per-target tests of `run_in_tests.rs` are both made from.
+macro_rules! every_target {
+    ($then:ident) => {
+        $then! {
+            ctl_json,
+            invocation,
+            invocation_response,
+            link_definition,
+            claims_jwt,
+            actor_module,
+            host_data,
+            http,
+            keyvalue,
+            cloud_event,
+            subjects,
+            provider_archive,
+        }
+    };
+}
+#[allow(unused_imports)] // used by the tests, not by the libFuzzer binaries
+pub(crate) use every_target;
+
+/// `&[Target { name: "x", run: x }, ...]` for the functions named.
+macro_rules! target_table {
     ($($run:ident),* $(,)?) => {
         &[$(Target { name: stringify!($run), run: $run }),*]
     };
 }
 
 /// Every target.
-pub const TARGETS: &[Target] = targets![
-    ctl_json,
-    invocation,
-    invocation_response,
-    link_definition,
-    claims_jwt,
-    actor_module,
-    host_data,
-    http,
-    keyvalue,
-    cloud_event,
-    subjects,
-    provider_archive,
-];
+pub const TARGETS: &[Target] = every_target!(target_table);
 
 /// Bytes a decoder may hold at its peak per byte of input: the decoded value of the
 /// widest element types (a `LinkDefinition` per msgpack byte, a JSON object's B-tree node
