@@ -26,14 +26,18 @@ pub fn try_encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, ProtocolE
 /// Decodes named-field (or positional) msgpack into `T`.
 ///
 /// Fails with [`ProtocolError::Msgpack`] naming `T` when the bytes are truncated, not
-/// msgpack, miss a required field, or declare a string, array or map longer than the
-/// bytes that follow (checked before decoding, so no buffer is ever sized by a length
-/// the input does not back).
+/// msgpack, miss a required field, declare a string, array or map longer than the bytes
+/// that follow (checked before decoding, so no buffer is ever sized by a length the
+/// input does not back), or nest containers deeper than [`MAX_DEPTH`].
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ProtocolError> {
     let what = short_type_name::<T>();
     check_declared_lengths(bytes).map_err(|detail| ProtocolError::msgpack(what, &detail))?;
     rmp_serde::from_slice(bytes).map_err(|e| ProtocolError::msgpack(what, &e.to_string()))
 }
+
+/// Most arrays and maps [`decode`] accepts inside one another: far more than any payload
+/// of the lattice protocol nests (an `HttpRequest` header value is 3 deep).
+pub const MAX_DEPTH: usize = 64;
 
 /// Walks the first msgpack value of `bytes` and fails if a length prefix claims more than
 /// the bytes left: a `str`/`bin`/`ext` longer than the rest of the input, or an array or
@@ -41,19 +45,30 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ProtocolError> {
 /// serde, rmp-serde would otherwise reserve room for up to a megabyte of elements per
 /// container on the word of a 5-byte header.
 ///
+/// It also fails for containers nested deeper than [`MAX_DEPTH`]: rmp-serde recurses once
+/// per level up to 1024 levels, which overflows a 2 MiB thread stack in a debug build.
+///
 /// Anything else that is wrong (a truncated header or scalar, a reserved marker) is left
 /// to rmp-serde, which reports it in its own words. One pass, no recursion.
 fn check_declared_lengths(bytes: &[u8]) -> Result<(), String> {
     let mut pos = 0usize;
     // Values announced by the containers read so far; each needs at least one byte.
     let mut pending: u64 = 1;
+    // Values still to read in each open container, the outermost (the input) first.
+    let mut open: Vec<u64> = vec![1];
     while pending > 0 {
+        while open.last() == Some(&0) {
+            open.pop();
+        }
         let Some(&marker) = bytes.get(pos) else {
             return Ok(());
         };
         let at = pos;
         pos += 1;
         pending -= 1;
+        if let Some(left_here) = open.last_mut() {
+            *left_here -= 1;
+        }
         let Some((shape, header_len)) = Shape::of(marker, &bytes[pos..]) else {
             return Ok(());
         };
@@ -81,6 +96,14 @@ fn check_declared_lengths(bytes: &[u8]) -> Result<(), String> {
                     ));
                 }
                 pending += values;
+                if values > 0 {
+                    if open.len() > MAX_DEPTH {
+                        return Err(format!(
+                            "the value at offset {at} is nested deeper than {MAX_DEPTH} arrays and maps"
+                        ));
+                    }
+                    open.push(values);
+                }
             }
         }
     }
@@ -188,6 +211,29 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("declares 3 entries but only 2 bytes follow"));
+    }
+
+    /// Regression (found by the fuzz corpus in a debug test thread): arrays nested a few
+    /// hundred deep overflowed the stack inside rmp-serde, aborting the process.
+    #[test]
+    fn deep_nesting_is_refused_before_decoding() {
+        let deep: Vec<u8> = [vec![0x91; 100_000], vec![0xc0]].concat();
+        let err = decode::<crate::HttpRequest>(&deep).unwrap_err().to_string();
+        assert!(err.contains("nested deeper than 64"), "{err}");
+        let mut map_in_maps = vec![0x81, 0xa1, b'k'].repeat(MAX_DEPTH);
+        map_in_maps.push(0xc0);
+        assert!(
+            decode::<serde::de::IgnoredAny>(&map_in_maps).is_ok(),
+            "64 levels decode"
+        );
+        let deeper = [&[0x91][..], &map_in_maps].concat();
+        assert!(
+            decode::<serde::de::IgnoredAny>(&deeper).is_err(),
+            "65 do not"
+        );
+        // Siblings do not add up: 1000 arrays side by side are 2 levels deep.
+        let wide: Vec<u8> = [vec![0xdc, 0x03, 0xe8], [0x91, 0x01].repeat(1000)].concat();
+        assert_eq!(decode::<Vec<Vec<u8>>>(&wide).unwrap().len(), 1000);
     }
 
     #[test]
