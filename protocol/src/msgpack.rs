@@ -220,7 +220,7 @@ mod tests {
         let deep: Vec<u8> = [vec![0x91; 100_000], vec![0xc0]].concat();
         let err = decode::<crate::HttpRequest>(&deep).unwrap_err().to_string();
         assert!(err.contains("nested deeper than 64"), "{err}");
-        let mut map_in_maps = vec![0x81, 0xa1, b'k'].repeat(MAX_DEPTH);
+        let mut map_in_maps = [0x81, 0xa1, b'k'].repeat(MAX_DEPTH);
         map_in_maps.push(0xc0);
         assert!(
             decode::<serde::de::IgnoredAny>(&map_in_maps).is_ok(),
