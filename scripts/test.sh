@@ -9,6 +9,7 @@ bash scripts/check-gates.sh
 
 echo "== cargo test (workspace)"
 cargo test --workspace --no-fail-fast 2>&1 | tee /tmp/wasmhost-cargo-test.log
+bash scripts/test-fuzz.sh
 echo "== example actors rebuild byte-identically from source"
 bash examples/actors/build.sh --no-sign
 git diff --exit-code --stat -- examples/actors/unsigned examples/actors/fixtures

@@ -109,6 +109,22 @@ impl From<wasmhost_protocol::ProtocolError> for Error {
     }
 }
 
+impl From<wasmhost_protocol::ArchiveError> for Error {
+    fn from(e: wasmhost_protocol::ArchiveError) -> Self {
+        use wasmhost_protocol::ArchiveError as A;
+        let kind = match &e {
+            A::Malformed(_) | A::InvalidSpec(_) => ErrorKind::InvalidInput,
+            A::Claims(_)
+            | A::MissingMetadata
+            | A::BinaryHashMismatch { .. }
+            | A::UnsignedBinary { .. } => ErrorKind::Claims,
+            A::NoBinaryForTarget { .. } => ErrorKind::NotFound,
+            A::Build(_) => ErrorKind::Internal,
+        };
+        Error::new(kind, e.to_string())
+    }
+}
+
 /// The host's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

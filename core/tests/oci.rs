@@ -482,7 +482,7 @@ async fn provider_archives_by_reference_are_verified() {
     let par = host.fetch_provider_archive(&foreign).await.unwrap();
     let err = par.native_binary().unwrap_err();
     assert!(
-        err.message().contains("no binary for this platform"),
+        err.to_string().contains("no binary for this platform"),
         "{err}"
     );
     host.stop().await.unwrap();

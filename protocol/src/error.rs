@@ -1,40 +1,42 @@
 //! The crate's one decode error type.
 
+use crate::quote::bounded_library_error;
+
 /// Why bytes received from the lattice could not be turned into a protocol type.
 ///
 /// Every variant names the type that failed (`what`) so a log line or a failure ack
-/// says what was being decoded, not only that something was malformed.
-#[derive(Debug, thiserror::Error)]
+/// says what was being decoded, not only that something was malformed. The text never
+/// holds more of the input than a short quote ([`quote_input`](crate::quote_input)) and
+/// never exceeds [`MAX_ERROR_CHARS`](crate::MAX_ERROR_CHARS) characters.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProtocolError {
     /// The bytes were not the msgpack encoding of `what` (wrong shape, missing
-    /// required key, truncated input ...).
-    #[error("failed to decode {what} from msgpack: {source}")]
+    /// required key, truncated input, a length larger than the bytes that follow ...).
+    #[error("failed to decode {what} from msgpack: {detail}")]
     Msgpack {
         /// The type being decoded.
         what: &'static str,
-        /// The underlying rmp-serde error.
-        #[source]
-        source: rmp_serde::decode::Error,
+        /// What was wrong: rmp-serde's text with quoted values cut short.
+        detail: String,
     },
     /// `what` could not be encoded as msgpack (only possible for hand-written
     /// `Serialize` impls; never for this crate's types).
-    #[error("failed to encode {what} as msgpack: {source}")]
+    #[error("failed to encode {what} as msgpack: {detail}")]
     MsgpackEncode {
         /// The type being encoded.
         what: &'static str,
-        /// The underlying rmp-serde error.
-        #[source]
-        source: rmp_serde::encode::Error,
+        /// rmp-serde's reason.
+        detail: String,
     },
     /// The bytes were not valid JSON for `what` (syntax error, missing required field,
     /// wrong type, `null` where a value is required ...).
-    #[error("failed to decode {what} from JSON: {source}")]
+    #[error("failed to decode {what} from JSON: {detail}")]
     Json {
         /// The type being decoded.
         what: &'static str,
-        /// The underlying serde_json error.
-        #[source]
-        source: serde_json::Error,
+        /// What was wrong and where: serde_json's text (with its line and column) with
+        /// quoted values cut short.
+        detail: String,
     },
     /// The input was well-formed but not acceptable as `what` (for example a HostData
     /// line that is not base64).
@@ -45,6 +47,24 @@ pub enum ProtocolError {
         /// Human-readable reason.
         reason: String,
     },
+}
+
+impl ProtocolError {
+    /// A JSON decode failure of `what`, with serde_json's text bounded.
+    pub(crate) fn json(what: &'static str, source: &serde_json::Error) -> Self {
+        ProtocolError::Json {
+            what,
+            detail: bounded_library_error(&source.to_string()),
+        }
+    }
+
+    /// A msgpack decode failure of `what`, with rmp-serde's text bounded.
+    pub(crate) fn msgpack(what: &'static str, detail: &str) -> Self {
+        ProtocolError::Msgpack {
+            what,
+            detail: bounded_library_error(detail),
+        }
+    }
 }
 
 /// Last path segment of a type name, e.g. `Invocation` for
@@ -59,10 +79,7 @@ pub(crate) fn short_type_name<T: ?Sized>() -> &'static str {
 
 /// Decodes JSON into `T`, naming `T` in the error.
 pub(crate) fn from_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ProtocolError> {
-    serde_json::from_slice(bytes).map_err(|source| ProtocolError::Json {
-        what: short_type_name::<T>(),
-        source,
-    })
+    serde_json::from_slice(bytes).map_err(|e| ProtocolError::json(short_type_name::<T>(), &e))
 }
 
 /// Encodes `T` as compact JSON. Our types only hold strings, numbers, maps with string

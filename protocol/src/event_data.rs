@@ -376,12 +376,9 @@ impl EventData {
             data: &Value,
             wrap: fn(T) -> EventData,
         ) -> Result<Option<EventData>, ProtocolError> {
-            serde_json::from_value::<T>(data.clone())
+            T::deserialize(data)
                 .map(|d| Some(wrap(d)))
-                .map_err(|source| ProtocolError::Json {
-                    what: crate::error::short_type_name::<T>(),
-                    source,
-                })
+                .map_err(|e| ProtocolError::json(crate::error::short_type_name::<T>(), &e))
         }
         let data = &event.data;
         match event.short_type() {

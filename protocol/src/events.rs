@@ -7,7 +7,7 @@
 
 use crate::error::{from_json, to_json, ProtocolError};
 use crate::serde_util::sorted_map;
-use serde::{Deserialize, Serialize};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -127,10 +127,8 @@ impl CloudEvent {
         source: &str,
         data: &T,
     ) -> Result<Self, ProtocolError> {
-        let data = serde_json::to_value(data).map_err(|source| ProtocolError::Json {
-            what: crate::error::short_type_name::<T>(),
-            source,
-        })?;
+        let data = serde_json::to_value(data)
+            .map_err(|e| ProtocolError::json(crate::error::short_type_name::<T>(), &e))?;
         Ok(Self::new(event_type_suffix, source, data))
     }
 
@@ -150,6 +148,13 @@ impl CloudEvent {
     /// Parses an event. Fails with [`ProtocolError::Json`] if a field is missing.
     pub fn from_json_bytes(bytes: &[u8]) -> Result<Self, ProtocolError> {
         from_json(bytes)
+    }
+
+    /// `data` as a typed value such as [`HeartbeatData`]. Fails with
+    /// [`ProtocolError::Json`] naming `T` if it does not have that shape.
+    pub fn data_as<T: DeserializeOwned>(&self) -> Result<T, ProtocolError> {
+        T::deserialize(&self.data)
+            .map_err(|e| ProtocolError::json(crate::error::short_type_name::<T>(), &e))
     }
 }
 
@@ -247,9 +252,26 @@ mod tests {
         assert_eq!(parsed, event);
         assert_eq!(parsed.short_type(), HOST_HEARTBEAT);
         assert_eq!(
-            serde_json::from_value::<HeartbeatData>(parsed.data).unwrap(),
+            parsed.data_as::<HeartbeatData>().unwrap(),
             vector_heartbeat_data()
         );
+    }
+
+    #[test]
+    fn data_of_the_wrong_shape_is_a_bounded_error() {
+        let long = "u".repeat(10_000);
+        let event = CloudEvent::new(
+            HOST_HEARTBEAT,
+            "N",
+            serde_json::json!({ "uptime_seconds": long }),
+        );
+        let err = event.data_as::<HeartbeatData>().unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.starts_with("failed to decode HeartbeatData from JSON: invalid type: string"),
+            "{text}"
+        );
+        assert!(text.chars().count() <= crate::MAX_ERROR_CHARS, "{text}");
     }
 
     #[test]

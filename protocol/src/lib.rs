@@ -2,7 +2,7 @@
 //!
 //! This crate describes bytes; it never sends them. It has no I/O, no async and no
 //! WebAssembly runtime, so every type can be tested byte for byte against payloads
-//! recorded from the real 2022 crates (`shared/vectors/`).
+//! recorded from the real 2022 crates (`tests/vectors/`).
 //!
 //! * [`subjects`]: every NATS subject string, and the control-subject parser.
 //! * [`ctl`]: control-interface JSON requests and replies (`wasmbus.ctl.*`).
@@ -13,6 +13,7 @@
 //! * [`host_data`]: the line a host writes to a capability provider's stdin.
 //! * [`claims`]: JWTs signed with nkeys: actor modules, invocations, providers.
 //! * [`msgpack`]: the named-field msgpack encoding every RPC payload uses.
+//! * [`provider_archive`]: capability provider archives (`.par.gz`): parse, verify, create.
 //!
 //! Wire details and their sources are in `LATTICE.md` of the shared docs.
 //!
@@ -49,6 +50,8 @@ pub mod http;
 mod humanize;
 pub mod keyvalue;
 pub mod msgpack;
+pub mod provider_archive;
+mod quote;
 pub mod rpc;
 mod serde_util;
 pub mod subjects;
@@ -67,14 +70,16 @@ pub use http::{HttpRequest, HttpResponse};
 pub use msgpack::{decode, encode};
 /// The nkeys crate our signing and verifying APIs take keys from.
 pub use nkeys;
+pub use provider_archive::{ArchiveError, ProviderArchive};
+pub use quote::{quote_bytes, quote_input, MAX_ERROR_CHARS, MAX_QUOTE_CHARS, TRUNCATION_MARKER};
 pub use rpc::{invocation_hash, Invocation, InvocationResponse, LinkDefinition, WasmCloudEntity};
 pub use subjects::{parse_ctl_subject, CommandVerb, CtlRequestKind};
 
-/// Reads the shared test vectors that sit beside the repository (`../shared/vectors`).
+/// Reads the test vectors recorded from the 2022 crates (`protocol/tests/vectors`).
 #[cfg(test)]
 pub(crate) mod vectors {
     /// Folder of the byte-exact fixtures produced by the 2022 crates.
-    pub const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vectors/");
+    pub const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/");
 
     /// The bytes of one vector file; panics with the path if it is missing.
     pub fn bytes(name: &str) -> Vec<u8> {

@@ -220,14 +220,16 @@ impl Invocation {
             let computed = self.hash();
             if signed.hash != computed {
                 return reject(InvocationRejection::HashMismatch {
-                    claimed: signed.hash.clone(),
+                    claimed: crate::quote_input(&signed.hash),
                     computed,
                 });
             }
         }
         // The host's own (lenient) rule: OTP hosts send their cluster key here.
         if !self.host_id.starts_with('N') && self.host_id.len() != 56 {
-            return reject(InvocationRejection::InvalidHostId(self.host_id.clone()));
+            return reject(InvocationRejection::InvalidHostId(crate::quote_input(
+                &self.host_id,
+            )));
         }
         if !cluster_issuers.contains(&claims.iss) {
             return reject(InvocationRejection::UnknownIssuer);

@@ -202,7 +202,8 @@ impl fmt::Display for CommandVerb {
     }
 }
 
-/// Error of [`CommandVerb::from_str`]: the token is not a known verb.
+/// Error of [`CommandVerb::from_str`]: the token is not a known verb (quoted with
+/// [`quote_input`](crate::quote_input)).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown control command verb '{0}'")]
 pub struct UnknownVerb(pub String);
@@ -210,7 +211,7 @@ pub struct UnknownVerb(pub String);
 impl FromStr for CommandVerb {
     type Err = UnknownVerb;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s).ok_or_else(|| UnknownVerb(s.to_string()))
+        Self::parse(s).ok_or_else(|| UnknownVerb(crate::quote_input(s)))
     }
 }
 

@@ -871,7 +871,7 @@ static void test_lattice(void) {
         checks_failed++;
         return;
     }
-    /* The cluster seed of shared/vectors: both hosts sign with it and trust it. */
+    /* The cluster seed of protocol/tests/vectors: both hosts sign with it and trust it. */
     const char *cluster = "SCAKUNN72IFVVHIEKSS76LBAJOWFE4FRIDNSCVHFUASRG3FZSGWE6WVUJU";
     wasmhost_error_t *err = NULL;
     wasmhost_host_t *a = lattice_host(url, "ctest", cluster);

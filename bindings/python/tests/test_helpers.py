@@ -11,12 +11,12 @@ import wasmhost
 from wasmhost import msgpack
 from wasmhost.http import Request, Response
 
-# shared/vectors/http_request.msgpack: produced by wasmcloud-interface-httpserver 0.8.2 (rmp_serde::to_vec_named).
+# protocol/tests/vectors/http_request.msgpack: produced by wasmcloud-interface-httpserver 0.8.2 (rmp_serde::to_vec_named).
 HTTP_REQUEST_VECTOR = bytes.fromhex(
     "85a66d6574686f64a3474554a470617468a82f766563746f7273ab7175657279537472696e67a3613d31a668656164657281a661636365707492"
     "aa746578742f706c61696eb06170706c69636174696f6e2f6a736f6ea4626f6479c40568656c6c6f"
 )
-# shared/vectors/kv_increment_request.msgpack (wasmcloud-interface-keyvalue 0.9.1).
+# protocol/tests/vectors/kv_increment_request.msgpack (wasmcloud-interface-keyvalue 0.9.1).
 KV_INCREMENT_VECTOR = bytes.fromhex("82a36b6579a7636f756e746572a576616c756501")
 
 

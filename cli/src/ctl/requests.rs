@@ -1,7 +1,7 @@
 //! Builds every control request (subject + JSON body) from the protocol crate's types.
 //!
 //! Pure functions, so the bytes can be compared with what the 2022 client sent
-//! (`shared/vectors/ctl_*.json`).
+//! (`protocol/tests/vectors/ctl_*.json`).
 
 use wasmhost::protocol::ctl::{
     self, ActorAuctionRequest, ProviderAuctionRequest, ScaleActorCommand, StartActorCommand,
@@ -254,7 +254,10 @@ mod tests {
     const PROVIDER_REF: &str = "registry.example.com/vectors/provider:0.1.0";
 
     fn vector(name: &str) -> Vec<u8> {
-        let path = format!("{}/../../shared/vectors/{name}", env!("CARGO_MANIFEST_DIR"));
+        let path = format!(
+            "{}/../protocol/tests/vectors/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
         std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read vector {path}: {e}"))
     }
 

@@ -241,7 +241,7 @@ impl Host {
 
 /// Archives are megabytes of gzip and SHA-256: checked on a blocking thread.
 async fn parse_archive(bytes: Bytes) -> Result<ProviderArchive> {
-    tokio::task::spawn_blocking(move || ProviderArchive::parse(&bytes))
+    tokio::task::spawn_blocking(move || ProviderArchive::parse(&bytes).map_err(Error::from))
         .await
         .map_err(|e| Error::internal(format!("provider archive check failed: {e}")))?
 }

@@ -1,4 +1,4 @@
-//! Shared test helpers: fixtures from the repo and from ../shared/vectors, signing at test time.
+//! Shared test helpers: fixtures from the repo and from protocol/tests/vectors, signing at test time.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
@@ -17,7 +17,7 @@ pub fn repo_path(rel: &str) -> PathBuf {
 
 pub fn vector(name: &str) -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/vectors")
+        .join("../protocol/tests/vectors")
         .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read vector {}: {e}", path.display()))
 }

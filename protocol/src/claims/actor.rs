@@ -379,7 +379,7 @@ pub fn embed_claims(
         return Err(ClaimsError::Signing(format!(
             "signing key {} is not the claims issuer {}",
             issuer.public_key(),
-            claims.iss
+            crate::quote_input(&claims.iss)
         )));
     }
     let sections = wasm::sections(module)?;

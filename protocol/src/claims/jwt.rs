@@ -1,6 +1,7 @@
 //! The wascap JWT: `base64url(header).base64url(claims).base64url(signature)` (§5.2).
 
 use super::ClaimsError;
+use crate::quote::{bounded_library_error, quote_input};
 use data_encoding::BASE64URL_NOPAD;
 use nkeys::KeyPair;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
@@ -183,8 +184,9 @@ fn issuer_key(iss: &str) -> Result<std::sync::Arc<KeyPair>, ClaimsError> {
     }
     let key = Arc::new(KeyPair::from_public_key(iss).map_err(|e| {
         ClaimsError::Malformed(format!(
-            "issuer '{}' is not a public nkey: {e}",
-            iss.chars().take(64).collect::<String>()
+            "issuer '{}' is not a public nkey: {}",
+            quote_input(iss),
+            bounded_library_error(&e.to_string())
         ))
     })?);
     if let Ok(mut keys) = keys.write() {
@@ -222,8 +224,12 @@ fn decode_claims<T: DeserializeOwned>(segment: &str) -> Result<Claims<T>, Claims
     let bytes = BASE64URL_NOPAD
         .decode(segment.as_bytes())
         .map_err(|e| ClaimsError::Malformed(format!("claims segment is not base64url: {e}")))?;
-    let claims: Claims<T> = serde_json::from_slice(&bytes)
-        .map_err(|e| ClaimsError::Malformed(format!("claims JSON: {e}")))?;
+    let claims: Claims<T> = serde_json::from_slice(&bytes).map_err(|e| {
+        ClaimsError::Malformed(format!(
+            "claims JSON: {}",
+            bounded_library_error(&e.to_string())
+        ))
+    })?;
     if claims.iss.is_empty() {
         return Err(ClaimsError::Malformed("missing issuer (iss)".into()));
     }

@@ -60,7 +60,8 @@ pub enum ClaimsError {
     #[error("Malformed claims token: {0}")]
     Malformed(String),
     /// A key has the wrong nkey type for its role (e.g. an actor subject that is not an
-    /// `M...` module key).
+    /// `M...` module key). `found` is the key as received, quoted with
+    /// [`quote_input`](crate::quote_input).
     #[error("{role} must be {expected} key ({prefix}...), got '{found}'")]
     WrongKeyType {
         /// What the key is used for, e.g. "actor subject".
@@ -96,12 +97,13 @@ pub enum InvocationRejection {
     /// The signed hash differs from the hash of the received invocation.
     #[error("Invocation hash does not match signed claims hash ({claimed} / {computed})")]
     HashMismatch {
-        /// Hash in the token.
+        /// Hash in the token, quoted with [`quote_input`](crate::quote_input).
         claimed: String,
         /// Hash of what arrived.
         computed: String,
     },
-    /// `host_id` neither starts with `N` nor has the length of a public key.
+    /// `host_id` neither starts with `N` nor has the length of a public key; the id as
+    /// received, quoted with [`quote_input`](crate::quote_input).
     #[error("Invalid host ID on invocation: '{0}'")]
     InvalidHostId(String),
     /// `iss` is not one of the accepted cluster issuers.
@@ -135,7 +137,7 @@ pub(crate) fn require_key_type(
         role,
         expected,
         prefix,
-        found: key.to_string(),
+        found: crate::quote_input(key),
     };
     // nkeys maps unknown prefixes to Operator, so check the letter as well as the type.
     if !key.starts_with(prefix) {

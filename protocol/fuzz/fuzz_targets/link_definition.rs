@@ -1,0 +1,2 @@
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| wasmhost_protocol_fuzz::link_definition(data));
