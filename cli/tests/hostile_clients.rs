@@ -164,10 +164,26 @@ impl Target {
     }
 }
 
-fn scratch(tag: &str) -> PathBuf {
+/// A temporary directory, removed when the test is done with it.
+struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn scratch(tag: &str) -> Scratch {
     let dir = std::env::temp_dir().join(format!("wasmhost-hostile-{tag}-{}", uuid()));
     std::fs::create_dir_all(&dir).unwrap();
-    dir.canonicalize().unwrap()
+    Scratch(dir.canonicalize().unwrap())
 }
 
 fn uuid() -> String {
@@ -217,7 +233,10 @@ async fn unbounded_reads_are_refused_before_reading() {
                 .open(growing)
                 .unwrap();
             let chunk = vec![0u8; 64 << 10];
-            while writing.load(Ordering::Relaxed) {
+            // Far past the 4 MiB cap, but bounded: the test's disk use must be too.
+            let mut written = 0usize;
+            while writing.load(Ordering::Relaxed) && written < 64 << 20 {
+                written += chunk.len();
                 if file.write_all(&chunk).is_err() {
                     return;
                 }
@@ -225,7 +244,7 @@ async fn unbounded_reads_are_refused_before_reading() {
         })
     };
     // The operator allowed /dev too: the read itself must refuse devices.
-    let args = allow(&[&dir, Path::new("/dev")]);
+    let args = allow(&[&*dir, Path::new("/dev")]);
     let mut t = Target::start(
         NatsServer::start(),
         &args,
@@ -328,7 +347,7 @@ async fn local_files_need_the_operators_permission() {
     std::fs::copy(examples_dir().join("echo.wasm"), allowed.join("echo.wasm")).unwrap();
     std::fs::copy(examples_dir().join("pong.wasm"), outside.join("pong.wasm")).unwrap();
     std::os::unix::fs::symlink(outside.join("pong.wasm"), allowed.join("link.wasm")).unwrap();
-    let mut t = Target::start(NatsServer::start(), &allow(&[&allowed]), &[]).await;
+    let mut t = Target::start(NatsServer::start(), &allow(&[&*allowed]), &[]).await;
     t.with_echo_and_link(&file_ref(&allowed.join("echo.wasm")))
         .await;
     let escapes = [
@@ -393,7 +412,7 @@ async fn errors_carry_no_file_bytes_and_quote_input_truncated() {
     std::fs::write(dir.join("notes.par.gz"), &secret).unwrap();
     // Room for multi-megabyte requests, so the host sees them at all.
     let nats = NatsServer::start_with_config("max_payload: 8MB\n");
-    let mut t = Target::start(nats, &allow(&[&dir]), &[]).await;
+    let mut t = Target::start(nats, &allow(&[&*dir]), &[]).await;
     t.with_echo_and_link(&file_ref(&dir.join("echo.wasm")))
         .await;
 
@@ -457,7 +476,7 @@ async fn oversized_replies_and_events_never_vanish() {
     let dir = scratch("sizes");
     std::fs::copy(examples_dir().join("echo.wasm"), dir.join("echo.wasm")).unwrap();
     let nats = NatsServer::start_with_config("max_payload: 65536\n");
-    let mut t = Target::start(nats, &allow(&[&dir]), &[]).await;
+    let mut t = Target::start(nats, &allow(&[&*dir]), &[]).await;
     t.with_echo_and_link(&file_ref(&dir.join("echo.wasm")))
         .await;
 
@@ -531,7 +550,7 @@ async fn oversized_replies_and_events_never_vanish() {
 async fn scale_beyond_the_pool_fails_loudly() {
     let dir = scratch("scale");
     std::fs::copy(examples_dir().join("echo.wasm"), dir.join("echo.wasm")).unwrap();
-    let mut t = Target::start(NatsServer::start(), &allow(&[&dir]), &[]).await;
+    let mut t = Target::start(NatsServer::start(), &allow(&[&*dir]), &[]).await;
     t.with_echo_and_link(&file_ref(&dir.join("echo.wasm")))
         .await;
     let ack = t
@@ -578,7 +597,7 @@ async fn slow_registries_never_delay_a_reply() {
     let insecure = registry.to_string();
     let mut t = Target::start(
         NatsServer::start(),
-        &allow(&[&dir]),
+        &allow(&[&*dir]),
         &[("WASMCLOUD_OCI_ALLOWED_INSECURE", &insecure)],
     )
     .await;
