@@ -48,7 +48,7 @@ pub use async_nats;
 pub use connect::connect;
 pub use error::{NatsError, Result};
 pub use host_data::{from_host_data, write_host_data};
-pub use objects::{ChunkStore, CHUNKED_RPC_TIMEOUT, CHUNK_THRESHOLD};
+pub use objects::{ChunkStore, CHUNKED_RPC_TIMEOUT, CHUNK_THRESHOLD, OBJECT_ARRIVAL_WAIT};
 pub use rpc::{fetch_request, invoke, store_response, target_subject};
 pub use settings::{
     NatsAuth, NatsConfig, NatsConnection, ReconnectPolicy, TlsSettings, DEFAULT_REPLICAS,

@@ -132,9 +132,7 @@ impl ChunkStore {
     /// Reads object `name` whole, then deletes it.
     pub async fn take(&self, name: &str) -> Result<Vec<u8>> {
         let store = self.store().await?;
-        let mut object = store.get(name).await.map_err(|e| {
-            NatsError::transport(format!("cannot fetch chunked payload `{name}`: {e}"))
-        })?;
+        let mut object = get_once_stored(store, name).await?;
         let mut bytes = Vec::with_capacity(object.info().size);
         object.read_to_end(&mut bytes).await.map_err(|e| {
             NatsError::transport(format!("cannot read chunked payload `{name}`: {e}"))
@@ -143,6 +141,39 @@ impl ChunkStore {
             tracing::warn!(object = name, error = %e, "could not delete a chunked payload after reading it");
         }
         Ok(bytes)
+    }
+}
+
+/// How long a named object may take to appear after the message that names it.
+pub const OBJECT_ARRIVAL_WAIT: Duration = Duration::from_secs(3);
+
+/// Object `name`, waiting up to [`OBJECT_ARRIVAL_WAIT`] for it to be stored: async-nats 0.23
+/// (the 2022 senders: wasmbus-rpc 0.11 clients and providers) publishes an object's chunks and
+/// meta without awaiting their acks, then sends the invocation at once, so on a loaded machine
+/// the message that names an object can arrive before JetStream has stored the object.
+async fn get_once_stored(
+    store: &ObjectStore,
+    name: &str,
+) -> Result<async_nats::jetstream::object_store::Object> {
+    use async_nats::jetstream::object_store::GetErrorKind;
+    let deadline = tokio::time::Instant::now() + OBJECT_ARRIVAL_WAIT;
+    let mut pause = Duration::from_millis(2);
+    loop {
+        match store.get(name).await {
+            Ok(object) => return Ok(object),
+            Err(e)
+                if e.kind() == GetErrorKind::NotFound
+                    && tokio::time::Instant::now() + pause < deadline =>
+            {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(100));
+            }
+            Err(e) => {
+                return Err(NatsError::transport(format!(
+                    "cannot fetch chunked payload `{name}`: {e}"
+                )))
+            }
+        }
     }
 }
 

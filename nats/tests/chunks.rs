@@ -159,3 +159,34 @@ async fn invoke_chunks_both_ways() {
         .unwrap_err();
     assert!(matches!(err, NatsError::NoResponders(_)), "{err:?}");
 }
+
+/// A 2022 sender (async-nats 0.23) sends the invocation without awaiting its object's publish
+/// acks: the reader must wait for an object that arrives a moment after the message naming it,
+/// and still fail, within a bound, for one that never comes.
+#[tokio::test]
+async fn an_object_stored_after_it_was_asked_for_is_still_read() {
+    let server = NatsServer::start();
+    let client = async_nats::connect(server.url()).await.unwrap();
+    let reader = ChunkStore::for_client(&client, "late", None, 1);
+    let writer = ChunkStore::for_client(&client, "late", None, 1);
+    let bytes = payload(CHUNK_THRESHOLD + 7, 5);
+    let expected = bytes.clone();
+    let read = tokio::spawn(async move { reader.take("inv-late").await });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    writer.put("inv-late", &bytes).await.unwrap();
+    let got = tokio::time::timeout(WAIT, read)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(got == expected, "the late object came back changed");
+
+    let started = std::time::Instant::now();
+    let missing = writer.take("never-stored").await.unwrap_err();
+    assert!(missing.to_string().contains("not found"), "{missing}");
+    assert!(
+        started.elapsed() >= wasmhost_nats::OBJECT_ARRIVAL_WAIT - Duration::from_millis(200),
+        "gave up after {:?}",
+        started.elapsed()
+    );
+}
