@@ -67,7 +67,7 @@ pub fn run(cmd: ClaimsCommand) -> Result<(), String> {
 }
 
 fn inspect(file: &Path, as_json: bool) -> Result<(), String> {
-    let module = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let module = crate::local_file::read(file, "actor module")?;
     let claims = extract_actor_claims(&module).map_err(|e| format!("{}: {e}", file.display()))?;
     let wascap = claims.claims.wascap.clone().unwrap_or_default();
     if as_json {
@@ -111,8 +111,7 @@ fn inspect(file: &Path, as_json: bool) -> Result<(), String> {
 }
 
 fn sign(args: SignArgs) -> Result<(), String> {
-    let module = std::fs::read(&args.file)
-        .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
+    let module = crate::local_file::read(&args.file, "actor module")?;
     let issuer = load_or_generate(args.issuer.as_deref(), 'A', KeyPair::new_account, "account")?;
     let subject = load_or_generate(args.subject.as_deref(), 'M', KeyPair::new_module, "module")?;
     let signing = ActorSigning {
@@ -163,8 +162,7 @@ pub(crate) fn load_or_generate(
         return Ok(kp);
     };
     let seed = match Path::new(value).is_file() {
-        true => std::fs::read_to_string(value)
-            .map_err(|e| format!("cannot read {what} seed file {value}: {e}"))?,
+        true => crate::local_file::read_text(Path::new(value), &format!("{what} seed file"))?,
         false => value.to_string(),
     };
     let kp = KeyPair::from_seed(seed.trim()).map_err(|e| format!("invalid {what} seed: {e}"))?;

@@ -59,7 +59,7 @@ impl FileWatcher {
         watcher
             .watch(&dir, RecursiveMode::NonRecursive)
             .map_err(|e| format!("cannot watch {}: {e}", dir.display()))?;
-        let last = std::fs::read(&path).ok();
+        let last = crate::local_file::read(&path, "actor module").ok();
         Ok(FileWatcher {
             path,
             events,
@@ -86,7 +86,7 @@ impl FileWatcher {
                     Err(_) => break,
                 }
             }
-            let Ok(bytes) = std::fs::read(&self.path) else {
+            let Ok(bytes) = crate::local_file::read(&self.path, "actor module") else {
                 continue;
             };
             if bytes.is_empty() || self.last.as_deref() == Some(bytes.as_slice()) {
@@ -119,7 +119,7 @@ impl SigningKeys {
             if path.extension().and_then(|e| e.to_str()) != Some("nk") {
                 continue;
             }
-            let Ok(seed) = std::fs::read_to_string(&path) else {
+            let Ok(seed) = crate::local_file::read_text(&path, "signing key") else {
                 continue;
             };
             match KeyPair::from_seed(seed.trim()) {

@@ -5,6 +5,7 @@ mod ctl;
 mod dashboard;
 mod hot_reload;
 mod keys_cmd;
+mod local_file;
 mod nats_flags;
 mod par_cmd;
 mod payload;

@@ -1,7 +1,7 @@
 //! `wasmhost par create|inspect`: build signed capability provider archives (.par.gz) and read them.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 use nkeys::KeyPair;
@@ -68,7 +68,7 @@ fn create(args: CreateArgs) -> Result<(), String> {
                 native_target()
             )
         })?;
-        let data = std::fs::read(path).map_err(|e| format!("cannot read binary {path}: {e}"))?;
+        let data = crate::local_file::read(Path::new(path), "provider binary")?;
         if binaries.insert(target.trim().to_string(), data).is_some() {
             return Err(format!("target {target} given twice"));
         }
@@ -102,7 +102,7 @@ fn create(args: CreateArgs) -> Result<(), String> {
 }
 
 fn inspect(file: &std::path::Path) -> Result<(), String> {
-    let data = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let data = crate::local_file::read(file, "provider archive")?;
     let par = ProviderArchive::parse(&data).map_err(|e| format!("{}: {e}", file.display()))?;
     let meta = par.claims().wascap.clone().unwrap_or_default();
     println!("{:<13} {}", "provider", par.public_key());

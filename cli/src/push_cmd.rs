@@ -26,8 +26,7 @@ pub struct PushArgs {
 }
 
 pub fn run(args: PushArgs) -> Result<(), String> {
-    let data = std::fs::read(&args.file)
-        .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
+    let data = crate::local_file::read(&args.file, "artifact")?;
     let kind = ArtifactKind::detect(&data).ok_or_else(|| {
         format!(
             "{} is neither a WebAssembly module nor a provider archive (tar / tar.gz)",

@@ -176,9 +176,7 @@ async fn watch(host: &Host, args: &RunArgs, actor: &str, payload: &[u8]) -> Resu
 fn build_payload(args: &RunArgs) -> Result<Vec<u8>, String> {
     let text = match (&args.data, &args.data_file) {
         (Some(d), _) => Some(d.clone()),
-        (None, Some(f)) => Some(
-            std::fs::read_to_string(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?,
-        ),
+        (None, Some(f)) => Some(crate::local_file::read_text(f, "--data-file")?),
         (None, None) => None,
     };
     crate::payload::encode_payload(&args.op, text.as_deref(), args.raw)

@@ -316,27 +316,74 @@ async fn unbounded_reads_are_refused_before_reading() {
     writer.join().unwrap();
 }
 
+/// Every CLI command that reads a local file refuses devices and pipes at once: `{}` in each
+/// argument list is the path under test.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn wasmhost_run_refuses_devices_and_pipes() {
-    let dir = scratch("run");
+async fn local_cli_commands_refuse_devices_and_pipes() {
+    let dir = scratch("cli");
     mkfifo(&dir.join("pipe.wasm"));
+    let nats = NatsServer::start();
+    let url = nats.url();
+    let echo = examples().join("echo.wasm");
+    let echo = echo.to_str().unwrap();
+    let seed = KeyPair::new_cluster().seed().unwrap();
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["run", "{}"],
+        vec!["run", echo, "--op", "Echo.Echo", "--data-file", "{}"],
+        vec!["claims", "inspect", "{}"],
+        vec!["claims", "sign", "{}", "--name", "x", "-o", "/dev/null"],
+        vec!["par", "inspect", "{}"],
+        vec![
+            "par",
+            "create",
+            "--capid",
+            "x:y",
+            "--name",
+            "n",
+            "--vendor",
+            "v",
+            "--binary",
+            "x86_64-linux={}",
+            "-o",
+            "/dev/null",
+        ],
+        vec!["push", "localhost:1/x:1", "{}"],
+        vec![
+            "ctl",
+            "--nats-url",
+            &url,
+            "call",
+            ECHO_PK,
+            "Echo.Echo",
+            "--cluster-seed",
+            &seed,
+            "--data-file",
+            "{}",
+        ],
+    ];
     for (path, why) in [
         (PathBuf::from("/dev/zero"), "a character device"),
         (dir.join("pipe.wasm"), "named pipe"),
+        (PathBuf::from("/"), "a directory"),
     ] {
-        let out = tokio::time::timeout(
-            Duration::from_secs(30),
-            tokio::process::Command::new(env!("CARGO_BIN_EXE_wasmhost"))
-                .arg("run")
-                .arg(&path)
-                .output(),
-        )
-        .await
-        .unwrap_or_else(|_| panic!("wasmhost run {} did not exit", path.display()))
-        .unwrap();
-        assert!(!out.status.success());
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(stderr.contains(why), "{}: {stderr}", path.display());
+        for command in &commands {
+            let args: Vec<String> = command
+                .iter()
+                .map(|a| a.replace("{}", path.to_str().unwrap()))
+                .collect();
+            let out = tokio::time::timeout(
+                Duration::from_secs(30),
+                tokio::process::Command::new(env!("CARGO_BIN_EXE_wasmhost"))
+                    .args(&args)
+                    .output(),
+            )
+            .await
+            .unwrap_or_else(|_| panic!("wasmhost {args:?} did not exit"))
+            .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(!out.status.success(), "wasmhost {args:?} succeeded");
+            assert!(stderr.contains(why), "wasmhost {args:?}: {stderr}");
+        }
     }
 }
 

@@ -27,6 +27,20 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind, once: the list each binding's tests check their mapping against (the enum is
+    /// `non_exhaustive`, so a binding's `match` alone cannot notice a new kind).
+    pub const ALL: [ErrorKind; 9] = [
+        ErrorKind::NotFound,
+        ErrorKind::InvalidInput,
+        ErrorKind::Claims,
+        ErrorKind::Denied,
+        ErrorKind::Timeout,
+        ErrorKind::Transport,
+        ErrorKind::Runtime,
+        ErrorKind::Stopped,
+        ErrorKind::Internal,
+    ];
+
     /// A stable lower-case name for the kind, used by the bindings (`not_found`, `claims`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -139,5 +153,25 @@ impl From<wasmhost_nats::NatsError> for Error {
             N::Transport(_) => ErrorKind::Transport,
         };
         Error::new(kind, e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_is_listed_once_with_a_distinct_name() {
+        let names: std::collections::BTreeSet<&str> =
+            ErrorKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(names.len(), ErrorKind::ALL.len());
+        for kind in ErrorKind::ALL {
+            // A kind added to the enum but not to ALL would still need a name here.
+            assert_eq!(kind.to_string(), kind.as_str());
+            assert!(kind
+                .as_str()
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c == '_'));
+        }
     }
 }

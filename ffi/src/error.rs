@@ -234,4 +234,14 @@ mod tests {
         let name = unsafe { std::ffi::CStr::from_ptr(wasmhost_result_name(-7)) };
         assert_eq!(name.to_str().unwrap(), "unknown");
     }
+
+    #[test]
+    fn every_core_error_kind_has_its_own_code_named_like_the_kind() {
+        let mut codes = std::collections::BTreeSet::new();
+        for kind in ErrorKind::ALL {
+            let code = FfiError::from(host::Error::new(kind, "x")).code;
+            assert!(codes.insert(code as i32), "{kind} shares code {code:?}");
+            assert_eq!(code.name().to_str().unwrap(), kind.as_str());
+        }
+    }
 }

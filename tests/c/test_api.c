@@ -290,6 +290,12 @@ static void test_actors(void) {
     wasmhost_host_t *host = start_host();
     char *pk = NULL;
 
+    /* Devices and directories are refused before a byte is read (a /dev/zero read never ends). */
+    EXPECT_MSG(WASMHOST_ERR_INVALID_INPUT, wasmhost_actor_start_file(host, "/dev/zero", 1, NULL, &pk, &err),
+               "character device");
+    EXPECT_MSG(WASMHOST_ERR_INVALID_INPUT, wasmhost_actor_start_file(host, "/", 1, NULL, &pk, &err), "directory");
+    CHECK(pk == NULL);
+
     EXPECT_OK(wasmhost_actor_start_file(host, echo_path, 1, "{\"origin\":\"file\"}", &pk, &err));
     CHECK(pk && strcmp(pk, ECHO_KEY) == 0);
     wasmhost_string_free(pk);

@@ -79,8 +79,7 @@ fn build_invocation(args: &CallArgs) -> Result<Invocation, String> {
         .map_err(|e| format!("invalid cluster seed: {e}"))?;
     let payload = match &args.data_file {
         Some(path) => {
-            let bytes = std::fs::read(path)
-                .map_err(|e| format!("cannot read --data-file {}: {e}", path.display()))?;
+            let bytes = crate::local_file::read(path, "--data-file")?;
             if args.raw {
                 bytes
             } else {

@@ -711,15 +711,8 @@ impl Controller {
 }
 
 fn read_module(path: &Path) -> Result<Vec<u8>, String> {
-    let meta =
-        std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    if meta.len() > MAX_MODULE_BYTES {
-        return Err(format!(
-            "{} is larger than {MAX_MODULE_BYTES} bytes",
-            path.display()
-        ));
-    }
-    std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    wasmhost::files::read_artifact_blocking(path, MAX_MODULE_BYTES, "actor module")
+        .map_err(|e| e.message().to_string())
 }
 
 fn satisfies(host: &Host, constraints: &StringMap) -> bool {
