@@ -809,10 +809,11 @@ enum wasmhost_result_t wasmhost_observer_connect(const char *nats_url,
                                                  struct wasmhost_error_t **err);
 
 /**
- * Observes one host without NATS (its own events, inventory, links and claims): the picture of an
- * embedded lattice. `options_json` as for wasmhost_observer_connect() (the lattice is the host's).
- * Not blocking. WASMHOST_ERR_STOPPED when the host is stopped. For a host in a NATS lattice,
- * wasmhost_observer_connect() sees every host of the lattice.
+ * Observes the lattice `host` is in: for a host that joined NATS, every host of the lattice over
+ * the host's own control connection settings (blocking like wasmhost_observer_connect()); for an
+ * embedded host, the host alone (its events, inventory, links and claims; not blocking).
+ * `options_json` as for wasmhost_observer_connect() (the lattice is the host's).
+ * WASMHOST_ERR_STOPPED when the host is stopped.
  */
 enum wasmhost_result_t wasmhost_observer_from_host(const struct wasmhost_host_t *host,
                                                    const char *options_json,
@@ -940,7 +941,7 @@ enum wasmhost_result_t wasmhost_provider_stop(const struct wasmhost_host_t *host
 
 /**
  * The providers running on this host as a JSON array of objects (`public_key`, `link_name`,
- * `contract_id`, `image_ref`, `annotations`, `name`, `vendor`, `rev`, `ver`, `issuer`,
+ * `contract_id`, `image_ref`, `annotations`, `name`, `vendor`, `revision`, `version`, `issuer`,
  * `instance_id`, `pid` (null while it is being restarted), `healthy`, `restarts`), sorted by
  * public key and link name. On success `*out_json` is a string to free with wasmhost_string_free().
  */

@@ -172,10 +172,13 @@ mod tests {
             .err()
             .unwrap()
             .contains("given twice"));
-        assert!(create(args(vec!["x86_64-linux=/nonexistent".into()], out))
+        let missing = create(args(vec!["x86_64-linux=/nonexistent".into()], out))
             .err()
-            .unwrap()
-            .contains("cannot read binary"));
+            .unwrap();
+        assert!(
+            missing.contains("cannot read provider binary /nonexistent"),
+            "{missing}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

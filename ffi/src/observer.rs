@@ -60,10 +60,11 @@ pub extern "C" fn wasmhost_observer_connect(
     })
 }
 
-/// Observes one host without NATS (its own events, inventory, links and claims): the picture of an
-/// embedded lattice. `options_json` as for wasmhost_observer_connect() (the lattice is the host's).
-/// Not blocking. WASMHOST_ERR_STOPPED when the host is stopped. For a host in a NATS lattice,
-/// wasmhost_observer_connect() sees every host of the lattice.
+/// Observes the lattice `host` is in: for a host that joined NATS, every host of the lattice over
+/// the host's own control connection settings (blocking like wasmhost_observer_connect()); for an
+/// embedded host, the host alone (its events, inventory, links and claims; not blocking).
+/// `options_json` as for wasmhost_observer_connect() (the lattice is the host's).
+/// WASMHOST_ERR_STOPPED when the host is stopped.
 #[no_mangle]
 pub extern "C" fn wasmhost_observer_from_host(
     host: *const wasmhost_host_t,
@@ -75,7 +76,7 @@ pub extern "C" fn wasmhost_observer_from_host(
         let host = host_arg(host)?;
         let out = Out::new(out, "out")?;
         let config = options(options_json)?;
-        let observer = block_on(LatticeObserver::from_host(host, config))??;
+        let observer = block_on(LatticeObserver::for_host(host, config))??;
         out.write(Box::into_raw(Box::new(wasmhost_observer_t { observer })));
         Ok(())
     })

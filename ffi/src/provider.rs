@@ -151,8 +151,8 @@ fn provider_json(p: &ProviderInfo) -> serde_json::Value {
         "annotations": p.annotations.iter().collect::<BTreeMap<_, _>>(),
         "name": wascap.and_then(|w| w.name.clone()),
         "vendor": wascap.map(|w| w.vendor.clone()),
-        "rev": wascap.and_then(|w| w.rev),
-        "ver": wascap.and_then(|w| w.ver.clone()),
+        "revision": wascap.and_then(|w| w.rev),
+        "version": wascap.and_then(|w| w.ver.clone()),
         "issuer": p.claims.iss,
         "instance_id": p.instance_id,
         "pid": p.pid,
@@ -162,7 +162,7 @@ fn provider_json(p: &ProviderInfo) -> serde_json::Value {
 }
 
 /// The providers running on this host as a JSON array of objects (`public_key`, `link_name`,
-/// `contract_id`, `image_ref`, `annotations`, `name`, `vendor`, `rev`, `ver`, `issuer`,
+/// `contract_id`, `image_ref`, `annotations`, `name`, `vendor`, `revision`, `version`, `issuer`,
 /// `instance_id`, `pid` (null while it is being restarted), `healthy`, `restarts`), sorted by
 /// public key and link name. On success `*out_json` is a string to free with wasmhost_string_free().
 #[no_mangle]

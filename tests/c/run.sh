@@ -37,7 +37,7 @@ for fixture in trap loop; do
 done
 # A capability provider whose binary is a shell script (reads its HostData, then sleeps), for the providers test.
 printf '#!/bin/sh\nread line\nexec sleep 600\n' >"$signed/script.sh"
-"$cli" par create --capid wasmcloud:keyvalue --name "c script" --vendor wasmhost-tests \
+"$cli" par create --capid wasmcloud:keyvalue --name "c script" --vendor wasmhost-tests --rev 3 --ver 0.3.0 \
     --binary "$(uname -m)-linux=$signed/script.sh" -o "$signed/script.par.gz" >/dev/null 2>&1
 for module in echo_rev2 trap loop; do
     [ -s "$signed/$module.wasm" ] || { echo "run.sh: signing $module.wasm with $cli failed" >&2; exit 1; }

@@ -954,6 +954,8 @@ static void test_providers(void) {
     EXPECT_OK(wasmhost_providers_json(host, &json, &err));
     CHECK(json && strstr(json, pk) && strstr(json, "\"link_name\":\"default\"") && strstr(json, "\"contract_id\":\"wasmcloud:keyvalue\""));
     CHECK(json && strstr(json, "\"annotations\":{\"who\":\"c\"}") && strstr(json, "\"name\":\"c script\"") && strstr(json, "\"image_ref\":\"file://"));
+    /* The same field names as the inventory and every binding (not rev/ver). */
+    CHECK(json && strstr(json, "\"revision\":3") && strstr(json, "\"version\":\"0.3.0\"") && !strstr(json, "\"rev\""));
     const char *p = json ? strstr(json, "\"pid\":") : NULL;
     int pid = p ? atoi(p + 6) : 0;
     CHECK(pid > 0 && kill(pid, 0) == 0);

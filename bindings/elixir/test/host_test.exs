@@ -2,6 +2,10 @@ defmodule Wasmhost.HostTest do
   use ExUnit.Case, async: true
   import Wasmhost.TestHelpers
 
+  test "every core error kind is a documented Wasmhost.Error kind, and none is missing" do
+    assert Wasmhost.Native.error_kinds() == Wasmhost.Error.kinds()
+  end
+
   test "starts an embedded host with an id, labels, a friendly name and an empty inventory" do
     {:ok, host} =
       Wasmhost.start_host(

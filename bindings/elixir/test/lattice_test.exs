@@ -47,48 +47,34 @@ defmodule Wasmhost.LatticeTest do
     eventually(fn -> Lattice.hosts(lattice) == %{} and Lattice.actors(lattice) == %{} end)
   end
 
-  test "the event reducer: heartbeats reconcile a host's instances" do
-    state = %{hosts: %{}, actors: %{}, links: %{}}
+  test "subscribe/2 sends the picture's changes after the snapshot it returns" do
+    host = test_host()
+    {:ok, lattice} = Lattice.start_link(host: host)
+    assert {:ok, %{"seq" => seq, "hosts" => [%{"id" => id}]}} = Lattice.subscribe(lattice)
+    assert id == host.id
+    Wasmhost.start_actor!(host, actor_path("echo"))
 
-    started = %{
-      "public_key" => "MA",
-      "instance_id" => "i1",
-      "image_ref" => "file:///a.wasm",
-      "annotations" => %{},
-      "claims" => %{"name" => "A", "revision" => 3}
-    }
+    assert_receive {:wasmhost_lattice_change,
+                    %{"kind" => "actor_added", "seq" => later} = change},
+                   10_000
 
-    state = Lattice.apply_event(state, "actor_started", "N1", started)
-    state = Lattice.apply_event(state, "actor_started", "N1", %{started | "instance_id" => "i2"})
-    # The same event twice counts once.
-    state = Lattice.apply_event(state, "actor_started", "N1", %{started | "instance_id" => "i2"})
-    assert state.actors["MA"].count == 2
+    assert later > seq
+    assert change["actor"]["public_key"] == echo_key()
+    assert Lattice.snapshot(lattice)["seq"] >= later
+  end
 
-    # A heartbeat that lists only i2 (and a new i3) is the truth for host N1.
-    beat = %{
-      "actors" => [
-        %{"public_key" => "MA", "instance_id" => "i2"},
-        %{"public_key" => "MA", "instance_id" => "i3"}
-      ],
-      "friendly_name" => "n1",
-      "labels" => %{}
-    }
+  test "bad observer options are refused with the core's message" do
+    host = test_host()
+    Process.flag(:trap_exit, true)
 
-    state = Lattice.apply_event(state, "host_heartbeat", "N1", beat)
-    assert state.actors["MA"].instances |> Map.keys() |> Enum.sort() == ["i2", "i3"]
-    assert state.hosts["N1"].friendly_name == "n1"
+    assert {:error, {:invalid_input, message}} =
+             Lattice.start_link(host: host, observer: [no_such_option: 1])
 
-    state =
-      Lattice.apply_event(state, "actor_updated", "N1", %{"public_key" => "MA", "revision" => 4})
-
-    assert state.actors["MA"].revision == 4
-    state = Lattice.apply_event(state, "host_stopped", "N1", %{})
-    assert state.actors["MA"].count == 0
-    assert state.hosts == %{}
-    assert Lattice.apply_event(state, "something_new", "N1", %{}) == state
+    assert message =~ "no_such_option"
   end
 
   test "start_link needs a host" do
     assert_raise ArgumentError, fn -> Lattice.start_link([]) end
+    assert_raise ArgumentError, fn -> Lattice.start_link(nats_url: 42) end
   end
 end

@@ -51,6 +51,8 @@ defmodule Wasmhost.ProvidersTest do
     host = test_host()
     on_exit(fn -> Wasmhost.stop_host(host) end)
     archive = script_provider()
+    # The lattice picture follows the providers through the lattice's events.
+    {:ok, lattice} = Wasmhost.Lattice.start_link(host: host, observer: [ping_timeout_ms: 300])
     assert {:error, {:invalid_input, message}} = Wasmhost.start_provider(host, archive)
     assert message =~ "NATS"
 
@@ -61,6 +63,7 @@ defmodule Wasmhost.ProvidersTest do
     assert_raise ArgumentError, fn -> Wasmhost.start_provider(host, archive, config: 42) end
     assert_raise ArgumentError, fn -> Wasmhost.start_provider(host, :nope) end
     assert Wasmhost.providers(host) == []
+    eventually(fn -> Wasmhost.Lattice.providers(lattice) == %{} end)
     assert {:error, {:not_found, _}} = Wasmhost.stop_provider(host, "VAAAA")
   end
 
@@ -77,6 +80,7 @@ defmodule Wasmhost.ProvidersTest do
       )
 
     on_exit(fn -> Wasmhost.stop_host(host) end)
+    {:ok, lattice} = Wasmhost.Lattice.start_link(host: host)
     archive = script_provider()
 
     assert {:ok, provider} =
@@ -99,6 +103,14 @@ defmodule Wasmhost.ProvidersTest do
 
     assert "V" <> _ = provider.public_key
     assert is_integer(pid) and alive?(pid)
+    key = {provider.public_key, "default", host.id}
+
+    eventually(fn ->
+      match?(
+        %{contract_id: "wasmcloud:keyvalue", name: "elixir script"},
+        Wasmhost.Lattice.providers(lattice)[key]
+      )
+    end)
 
     assert {:error, {:invalid_input, "Provider with that link name is already running" <> _}} =
              Wasmhost.start_provider(host, archive)

@@ -4,6 +4,27 @@ defmodule Wasmhost.SafetyTest do
   import Wasmhost.TestHelpers
   alias Wasmhost.Msgpack
 
+  test "devices, pipes and directories are refused before reading; the host keeps serving" do
+    host = test_host()
+    dir = Path.join(System.tmp_dir!(), "wasmhost-ex-fifo-#{System.unique_integer([:positive])}")
+    File.mkdir_p!(dir)
+    on_exit(fn -> File.rm_rf(dir) end)
+    fifo = Path.join(dir, "pipe.wasm")
+    {_, 0} = System.cmd("mkfifo", [fifo])
+
+    for {path, why} <- [
+          {"/dev/zero", "character device"},
+          {fifo, "named pipe"},
+          {dir, "directory"}
+        ] do
+      assert {:error, {:invalid_input, message}} = Wasmhost.start_actor(host, {:file, path})
+      assert message =~ why
+    end
+
+    Wasmhost.start_actor!(host, actor_path("echo"))
+    assert {:ok, "still serving"} = Wasmhost.call(host, echo_key(), "Echo.Echo", "still serving")
+  end
+
   test "a garbage-collected host is stopped in the background" do
     test = self()
 

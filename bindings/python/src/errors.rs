@@ -21,6 +21,21 @@ pub(crate) fn class_name(kind: ErrorKind) -> &'static str {
     }
 }
 
+/// Every core error kind with the exception it becomes: `[(kind, exception instance)]`, so the
+/// tests can check that no kind falls through to the base class.
+#[pyfunction]
+pub(crate) fn error_kinds(py: Python<'_>) -> Vec<(&'static str, Py<PyAny>)> {
+    ErrorKind::ALL
+        .iter()
+        .map(|&kind| {
+            (
+                kind.as_str(),
+                exception(py, kind, "probe").into_value(py).into_any(),
+            )
+        })
+        .collect()
+}
+
 /// Builds the exception for `kind` with `message`; falls back to `RuntimeError` only if the
 /// `wasmhost.errors` module cannot be imported (a broken installation).
 pub(crate) fn exception(py: Python<'_>, kind: ErrorKind, message: &str) -> PyErr {

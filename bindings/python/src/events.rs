@@ -2,20 +2,15 @@
 //! Events cross as their CloudEvents JSON text; `wasmhost/_host.py` turns it into `Event`.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use pyo3::exceptions::PyTimeoutError;
 use pyo3::prelude::*;
 use tokio::sync::{Mutex, Notify};
 use wasmhost::protocol::CloudEvent;
 use wasmhost::EventStream;
 
-use crate::aio::{spawn_resolving, LoopFuture};
 use crate::attach::with_python;
 use crate::runtime::runtime;
-
-/// How often a blocking wait wakes up to let Python handle Ctrl-C.
-const SIGNAL_CHECK: Duration = Duration::from_millis(100);
+use crate::streams::{next_async, next_blocking, JsonStream};
 
 fn to_json(event: &CloudEvent) -> String {
     serde_json::to_string(event)
@@ -36,61 +31,24 @@ impl PyEventStream {
     }
 }
 
+impl JsonStream for EventStream {
+    async fn next_json(&mut self) -> Option<String> {
+        self.next().await.map(|e| to_json(&e))
+    }
+}
+
 #[pymethods]
 impl PyEventStream {
     /// The next event's JSON, `None` at the end of the stream; raises `TimeoutError` when `timeout`
     /// (seconds) passes first. Releases the GIL while waiting.
     #[pyo3(signature = (timeout=None))]
     fn next(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Option<String>> {
-        let deadline = match timeout {
-            Some(t) if !(t.is_finite() && t >= 0.0) => {
-                return Err(pyo3::exceptions::PyValueError::new_err(
-                    "timeout must be a non-negative number of seconds",
-                ))
-            }
-            Some(t) => Some(tokio::time::Instant::now() + Duration::from_secs_f64(t)),
-            None => None,
-        };
-        loop {
-            let slice = match deadline {
-                Some(d) => d
-                    .saturating_duration_since(tokio::time::Instant::now())
-                    .min(SIGNAL_CHECK),
-                None => SIGNAL_CHECK,
-            };
-            let stream = self.stream.clone();
-            let got = py.detach(|| {
-                runtime().block_on(async move {
-                    let mut s = stream.lock().await;
-                    tokio::time::timeout(slice, s.next()).await
-                })
-            });
-            match got {
-                Ok(event) => return Ok(event.map(|e| to_json(&e))),
-                Err(_) => {
-                    py.check_signals()?;
-                    if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
-                        return Err(PyTimeoutError::new_err("no event arrived in time"));
-                    }
-                }
-            }
-        }
+        next_blocking(py, &self.stream, timeout, "event")
     }
 
     /// Resolves `future` (of `event_loop`) with the next event's JSON, or `None` at the end.
     fn next_async(&self, event_loop: Py<PyAny>, future: Py<PyAny>) {
-        let stream = self.stream.clone();
-        spawn_resolving(
-            LoopFuture::new(event_loop, future),
-            async move { stream.lock().await.next().await },
-            |py, event| {
-                Ok(event
-                    .map(|e| to_json(&e))
-                    .into_pyobject(py)?
-                    .into_any()
-                    .unbind())
-            },
-        );
+        next_async(&self.stream, event_loop, future)
     }
 }
 

@@ -69,6 +69,13 @@ pub(crate) struct PyHost {
     host: Host,
 }
 
+impl PyHost {
+    /// The core host, for the other classes of this module (the observer).
+    pub(crate) fn inner(&self) -> &Host {
+        &self.host
+    }
+}
+
 impl Drop for PyHost {
     fn drop(&mut self) {
         if !self.host.is_stopped() {

@@ -12,8 +12,10 @@ mod host;
 mod info;
 mod logging;
 mod msgpack;
+mod observer;
 mod policy;
 mod runtime;
+mod streams;
 
 use pyo3::prelude::*;
 
@@ -26,8 +28,11 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<capability::PyCapabilityCall>()?;
     m.add_class::<events::PyEventStream>()?;
     m.add_class::<events::PySubscription>()?;
+    m.add_class::<observer::PyObserver>()?;
+    m.add_class::<observer::PyChangeStream>()?;
     m.add_function(wrap_pyfunction!(attach::python_exiting, m)?)?;
     m.add_function(wrap_pyfunction!(logging::set_log_level, m)?)?;
+    m.add_function(wrap_pyfunction!(errors::error_kinds, m)?)?;
     m.add_function(wrap_pyfunction!(logging::flush_logs, m)?)?;
     m.add_function(wrap_pyfunction!(msgpack::msgpack_encode, m)?)?;
     m.add_function(wrap_pyfunction!(msgpack::msgpack_decode, m)?)?;

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -101,6 +102,17 @@ def test_missing_file_and_oci_reference_are_not_found(host: wasmhost.Host, tmp_p
         host.start_actor(tmp_path / "missing.wasm")
     with pytest.raises(wasmhost.WasmhostError):
         host.start_actor("127.0.0.1:9/nothing/here:0.1.0")
+
+
+def test_devices_pipes_and_directories_are_refused_before_reading(host: wasmhost.Host, tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.wasm"
+    os.mkfifo(fifo)
+    for path, why in [(Path("/dev/zero"), "character device"), (fifo, "named pipe"), (tmp_path, "directory")]:
+        with pytest.raises(wasmhost.InvalidInput, match=why):
+            host.start_actor(path)
+    assert host.actors() == []
+    host.start_actor(ECHO)
+    assert host.call(ECHO_KEY, "Echo.Echo", b"still serving") == b"still serving"
 
 
 def test_a_source_of_the_wrong_type_is_a_type_error(host: wasmhost.Host) -> None:

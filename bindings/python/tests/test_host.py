@@ -101,3 +101,18 @@ def test_many_hosts_collected_without_stop_do_not_crash() -> None:
         assert h.call(h.actors()[0], "Echo.Echo", b"x") == b"x"
     del h
     gc.collect()
+
+
+def test_every_core_error_kind_has_its_own_exception_class() -> None:
+    from wasmhost import _native, errors
+
+    kinds = _native.error_kinds()
+    assert len(kinds) == 9
+    classes = set()
+    for kind, exc in kinds:
+        assert isinstance(exc, errors.WasmhostError), kind
+        assert type(exc) is not errors.WasmhostError, f"{kind} falls back to the base class"
+        assert type(exc).__name__ in errors.__all__, kind
+        assert exc.kind == kind
+        classes.add(type(exc))
+    assert len(classes) == len(kinds)

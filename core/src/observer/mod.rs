@@ -270,6 +270,21 @@ impl LatticeObserver {
         })
     }
 
+    /// The whole lattice `host` is in: over the host's own control connection settings when it
+    /// joined NATS (every host of the lattice, seeded like [`LatticeObserver::connect`]), the host
+    /// alone ([`LatticeObserver::from_host`]) when its lattice is embedded. What the bindings'
+    /// "observe this host's lattice" calls use.
+    pub async fn for_host(host: &Host, mut config: ObserverConfig) -> Result<LatticeObserver> {
+        match &host.config().nats {
+            Some(nats) => {
+                config.lattice = host.lattice().to_string();
+                config.ctl_topic_prefix = host.config().ctl_topic_prefix.clone();
+                Self::connect_with(&nats.ctl, config).await
+            }
+            None => Self::from_host(host, config).await,
+        }
+    }
+
     /// The lattice id observed.
     pub fn lattice(&self) -> &str {
         &self.lattice

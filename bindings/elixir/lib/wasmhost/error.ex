@@ -21,6 +21,22 @@ defmodule Wasmhost.Error do
 
   @type t :: %__MODULE__{kind: kind(), message: String.t()}
 
+  @kinds [
+    :not_found,
+    :invalid_input,
+    :claims,
+    :denied,
+    :timeout,
+    :transport,
+    :runtime,
+    :stopped,
+    :internal
+  ]
+
+  @doc "Every error kind, in the core's order (the NIF's list is tested against it)."
+  @spec kinds() :: [kind()]
+  def kinds, do: @kinds
+
   @impl true
   def message(%__MODULE__{kind: kind, message: message}), do: "#{kind}: #{message}"
 

@@ -1,23 +1,29 @@
 defmodule Wasmhost.Lattice do
   @moduledoc """
-  A live picture of the lattice built from events (what the wasmCloud OTP host's `StateMonitor`
-  kept): the hosts, the actors with their instances, and the link definitions.
+  A live picture of the lattice: hosts, actors with their instances, providers with their health,
+  link definitions and claims. A thin wrapper over the core's lattice observer (the same one the
+  C, Python and Go bindings and the web dashboard use), which builds the picture from every event
+  type of `wasmbus.evt.{lattice}` and the heartbeats, seeded from `ping.hosts`, each host's
+  inventory, `get.links` and `get.claims`, and drops a host that misses its heartbeats.
 
       {:ok, lattice} = Wasmhost.Lattice.start_link(host: host)
       Wasmhost.Lattice.actors(lattice)
       #=> %{"MB..." => %{name: "Echo", count: 2, instances: %{"uuid" => %{host_id: "N...", ...}}, ...}}
 
-  It subscribes to the lattice-wide events (`Wasmhost.subscribe_lattice_events/2`) of the hosts it
-  is given (`host:` or `hosts:`, the hosts of this VM; in a NATS lattice they may be several), so
-  hosts in other OS processes are seen too, from their first event on (their heartbeat at the
-  latest), and seeds itself from the given hosts' inventories and links, so it is complete from
-  the start for them. Events are idempotent on the picture (instances are keyed by id), so an
-  event seen both in the seed and in the stream counts once; an event that arrives again through a
-  second local host's subscription (same CloudEvent id) is dropped. A heartbeat replaces what is
-  known about its host's instances, which heals any missed event.
+  Sources: `host:` observes the lattice that host is in (over the host's NATS settings when it
+  joined one, so hosts in other OS processes and other 0.5x hosts are seen; the host alone when
+  its lattice is embedded); `nats_url:` (with `lattice:`, default `"default"`) observes a NATS
+  lattice without a local host. Options for the observer go in `observer:` as a keyword list
+  (`missed_heartbeats:`, `ping_timeout_ms:`, `request_timeout_ms:`, ...). `name:` as for any
+  GenServer.
+
+  `subscribe/2` sends the picture's changes to a process as
+  `{:wasmhost_lattice_change, %{"seq" => n, "kind" => "actor_added", ...}}`.
   """
 
   use GenServer
+
+  alias Wasmhost.Native
 
   @typedoc "A host as the lattice sees it."
   @type host_state :: %{
@@ -36,264 +42,168 @@ defmodule Wasmhost.Lattice do
           instances: %{String.t() => %{host_id: String.t(), annotations: map()}}
         }
 
-  @doc """
-  Starts the monitor. Options: `host:` (a `Wasmhost.Host`) or `hosts:` (a list of them), and the
-  usual GenServer `name:`.
-  """
+  @typedoc "A provider instance on a host."
+  @type provider_state :: %{
+          host_id: String.t(),
+          contract_id: String.t(),
+          name: String.t() | nil,
+          image_ref: String.t() | nil,
+          revision: integer() | nil,
+          health: String.t(),
+          annotations: map()
+        }
+
+  @doc "Starts the monitor; see the module doc for the options."
   @spec start_link(keyword()) :: GenServer.on_start()
   def start_link(opts) do
-    {host, opts} = Keyword.pop(opts, :host)
-    {hosts, opts} = Keyword.pop(opts, :hosts, List.wrap(host))
-
-    unless hosts != [] and Enum.all?(hosts, &match?(%Wasmhost.Host{}, &1)),
-      do: raise(ArgumentError, "Wasmhost.Lattice needs host: %Wasmhost.Host{} or hosts: [...]")
-
-    GenServer.start_link(__MODULE__, hosts, opts)
+    {source, opts} = source!(opts)
+    GenServer.start_link(__MODULE__, source, opts)
   end
 
   @doc "Hosts by id."
   @spec hosts(GenServer.server()) :: %{String.t() => host_state()}
-  def hosts(lattice), do: GenServer.call(lattice, :hosts)
+  def hosts(lattice), do: lattice |> snapshot() |> hosts_of()
 
-  @doc "Running actors by public key; actors without instances are left out."
+  @doc "Running actors by public key, their instances across every host."
   @spec actors(GenServer.server()) :: %{String.t() => actor_state()}
-  def actors(lattice), do: GenServer.call(lattice, :actors)
+  def actors(lattice), do: lattice |> snapshot() |> actors_of()
+
+  @doc "Running providers keyed by `{public_key, link_name, host_id}`."
+  @spec providers(GenServer.server()) :: %{
+          {String.t(), String.t(), String.t()} => provider_state()
+        }
+  def providers(lattice), do: lattice |> snapshot() |> providers_of()
 
   @doc "Link definitions keyed by `{actor_id, contract_id, link_name}`."
   @spec links(GenServer.server()) :: %{{String.t(), String.t(), String.t()} => Wasmhost.link()}
-  def links(lattice), do: GenServer.call(lattice, :links)
+  def links(lattice), do: lattice |> snapshot() |> links_of()
+
+  @doc "The whole picture as the core gives it: a map with string keys."
+  @spec snapshot(GenServer.server()) :: map()
+  def snapshot(lattice), do: GenServer.call(lattice, :snapshot)
+
+  @doc """
+  Sends every change from now on to `pid` as `{:wasmhost_lattice_change, change}`; returns the
+  picture at that moment (apply the changes whose `"seq"` is greater to keep a copy).
+  """
+  @spec subscribe(GenServer.server(), pid()) :: {:ok, map()} | Wasmhost.error()
+  def subscribe(lattice, pid \\ self()), do: GenServer.call(lattice, {:subscribe, pid})
 
   ## Server
 
   @impl true
-  def init(hosts) do
-    state =
-      Enum.reduce(
-        hosts,
-        %{hosts: %{}, actors: %{}, links: %{}, seen: {MapSet.new(), :queue.new()}},
-        fn host, acc ->
-          :ok = Wasmhost.subscribe_lattice_events(host, self())
-          seed(acc, host)
-        end
-      )
+  def init({kind, arg, options}) do
+    options = Map.new(options, fn {key, value} -> {to_string(key), value} end)
 
-    {:ok, state}
-  end
-
-  @impl true
-  def handle_call(:hosts, _from, state), do: {:reply, state.hosts, state}
-
-  def handle_call(:actors, _from, state),
-    do: {:reply, Map.filter(state.actors, fn {_, a} -> a.count > 0 end), state}
-
-  def handle_call(:links, _from, state), do: {:reply, state.links, state}
-
-  @impl true
-  def handle_info({:wasmhost_event, _host_id, event}, state) do
-    case first_sight(state, event["id"]) do
-      {:new, state} ->
-        {:noreply,
-         apply_event(state, Wasmhost.event_name(event), event["source"], event["data"] || %{})}
-
-      :seen ->
-        {:noreply, state}
-    end
-  end
-
-  def handle_info(_other, state), do: {:noreply, state}
-
-  # How many recent event ids are remembered to drop the copies that several local hosts of one
-  # lattice each deliver (a copy arrives right after the original, so a short memory suffices).
-  @seen_ids 4096
-
-  defp first_sight(state, id) when is_binary(id) and id != "" do
-    {set, order} = state.seen
-
-    cond do
-      MapSet.member?(set, id) ->
-        :seen
-
-      MapSet.size(set) >= @seen_ids ->
-        {{:value, oldest}, order} = :queue.out(order)
-
-        {:new,
-         %{state | seen: {set |> MapSet.delete(oldest) |> MapSet.put(id), :queue.in(id, order)}}}
-
-      true ->
-        {:new, %{state | seen: {MapSet.put(set, id), :queue.in(id, order)}}}
-    end
-  end
-
-  defp first_sight(state, _id), do: {:new, state}
-
-  ## Seeding from the host we were given
-
-  defp seed(state, host) do
-    {:ok, inv} = Wasmhost.inventory(host)
-    host_id = inv["host_id"]
-
-    state =
-      put_host(state, host_id, %{
-        "friendly_name" => inv["friendly_name"],
-        "labels" => inv["labels"]
-      })
-
-    state =
-      for actor <- inv["actors"] || [], instance <- actor["instances"] || [], reduce: state do
-        acc ->
-          acc
-          |> describe_actor(actor["id"], %{
-            name: actor["name"],
-            image_ref: actor["image_ref"],
-            revision: instance["revision"]
-          })
-          |> put_instance(
-            actor["id"],
-            instance["instance_id"],
-            host_id,
-            instance["annotations"] || %{}
-          )
+    started =
+      case kind do
+        :host -> Native.observer_for_host(arg.resource, options)
+        :nats -> Native.observer_connect(arg, options)
       end
 
-    Enum.reduce(Wasmhost.links(host), state, &put_link(&2, &1))
-  end
-
-  ## Events
-
-  @doc false
-  # Exposed for the tests of the event reducer; `state` is the server state.
-  def apply_event(state, "host_started", host_id, data), do: put_host(state, host_id, data)
-
-  def apply_event(state, "host_heartbeat", host_id, data) do
-    state = put_host(state, host_id, data)
-    live = Map.new(data["actors"] || [], &{&1["instance_id"], &1["public_key"]})
-
-    # Drop this host's instances the heartbeat no longer lists; add the ones it lists.
-    state =
-      update_in(state.actors, fn actors ->
-        Map.new(actors, fn {pk, actor} ->
-          instances =
-            Map.filter(actor.instances, fn {id, i} ->
-              i.host_id != host_id or Map.has_key?(live, id)
-            end)
-
-          {pk, %{actor | instances: instances, count: map_size(instances)}}
-        end)
-      end)
-
-    Enum.reduce(live, state, fn {instance_id, pk}, acc ->
-      if get_in(acc, [:actors, pk, :instances, instance_id]),
-        do: acc,
-        else: put_instance(acc, pk, instance_id, host_id, %{})
-    end)
-  end
-
-  def apply_event(state, "host_stopped", host_id, _data) do
-    state = %{state | hosts: Map.delete(state.hosts, host_id)}
-
-    update_in(state.actors, fn actors ->
-      Map.new(actors, fn {pk, actor} ->
-        instances = Map.filter(actor.instances, fn {_, i} -> i.host_id != host_id end)
-        {pk, %{actor | instances: instances, count: map_size(instances)}}
-      end)
-    end)
-  end
-
-  def apply_event(state, "actor_started", host_id, data) do
-    claims = data["claims"] || %{}
-
-    state
-    |> describe_actor(data["public_key"], %{
-      name: claims["name"],
-      image_ref: data["image_ref"],
-      revision: claims["revision"]
-    })
-    |> put_instance(data["public_key"], data["instance_id"], host_id, data["annotations"] || %{})
-  end
-
-  def apply_event(state, "actor_stopped", _host_id, %{"public_key" => pk, "instance_id" => id}) do
-    case state.actors do
-      %{^pk => actor} ->
-        instances = Map.delete(actor.instances, id)
-        put_in(state.actors[pk], %{actor | instances: instances, count: map_size(instances)})
-
-      _ ->
-        state
+    case started do
+      {:ok, observer} -> {:ok, observer}
+      {:error, reason} -> {:stop, reason}
     end
   end
 
-  def apply_event(state, "actor_updated", _host_id, %{"public_key" => pk, "revision" => rev}) do
-    case state.actors do
-      %{^pk => actor} -> put_in(state.actors[pk], %{actor | revision: rev})
-      _ -> state
+  @impl true
+  def handle_call(:snapshot, _from, observer),
+    do: {:reply, Native.observer_snapshot(observer), observer}
+
+  def handle_call({:subscribe, pid}, _from, observer),
+    do: {:reply, Native.observer_subscribe(observer, pid), observer}
+
+  defp source!(opts) do
+    {host, opts} = Keyword.pop(opts, :host)
+    {hosts, opts} = Keyword.pop(opts, :hosts, [])
+    {url, opts} = Keyword.pop(opts, :nats_url)
+    {lattice, opts} = Keyword.pop(opts, :lattice)
+    {options, opts} = Keyword.pop(opts, :observer, [])
+    options = if lattice, do: Keyword.put(options, :lattice, lattice), else: options
+
+    source =
+      case {host || List.first(hosts), url} do
+        {%Wasmhost.Host{} = h, nil} ->
+          {:host, h, options}
+
+        {nil, url} when is_binary(url) ->
+          {:nats, url, options}
+
+        _ ->
+          raise ArgumentError,
+                "Wasmhost.Lattice needs host: %Wasmhost.Host{} or nats_url: \"nats://...\""
+      end
+
+    {source, opts}
+  end
+
+  ## The core's picture in the shapes of this module's functions
+
+  defp hosts_of(snapshot) do
+    Map.new(snapshot["hosts"], fn h ->
+      {h["id"],
+       %{
+         friendly_name: h["friendly_name"],
+         labels: h["labels"] || %{},
+         uptime_seconds: h["uptime_seconds"],
+         version: h["version"]
+       }}
+    end)
+  end
+
+  defp actors_of(snapshot) do
+    for host <- snapshot["hosts"], actor <- host["actors"], reduce: %{} do
+      acc ->
+        instances =
+          Map.new(actor["instances"], fn i ->
+            {i["instance_id"], %{host_id: host["id"], annotations: i["annotations"] || %{}}}
+          end)
+
+        Map.update(
+          acc,
+          actor["public_key"],
+          %{
+            name: actor["name"],
+            image_ref: actor["image_ref"],
+            revision: actor["revision"],
+            count: map_size(instances),
+            instances: instances
+          },
+          fn known ->
+            merged = Map.merge(known.instances, instances)
+            %{known | instances: merged, count: map_size(merged)}
+          end
+        )
     end
   end
 
-  def apply_event(state, "linkdef_set", _host_id, data) do
-    put_link(state, %{
-      actor_id: data["actor_id"],
-      provider_id: data["provider_id"],
-      contract_id: data["contract_id"],
-      link_name: data["link_name"],
-      values: data["values"] || %{}
-    })
+  defp providers_of(snapshot) do
+    for host <- snapshot["hosts"], p <- host["providers"], into: %{} do
+      {{p["public_key"], p["link_name"], host["id"]},
+       %{
+         host_id: host["id"],
+         contract_id: p["contract_id"],
+         name: p["name"],
+         image_ref: p["image_ref"],
+         revision: p["revision"],
+         health: p["health"],
+         annotations: p["annotations"] || %{}
+       }}
+    end
   end
 
-  def apply_event(state, "linkdef_deleted", _host_id, data) do
-    %{
-      state
-      | links: Map.delete(state.links, {data["actor_id"], data["contract_id"], data["link_name"]})
-    }
+  defp links_of(snapshot) do
+    Map.new(snapshot["links"], fn l ->
+      link = %{
+        actor_id: l["actor_id"],
+        provider_id: l["provider_id"],
+        contract_id: l["contract_id"],
+        link_name: l["link_name"],
+        values: l["values"] || %{}
+      }
+
+      {{link.actor_id, link.contract_id, link.link_name}, link}
+    end)
   end
-
-  def apply_event(state, _other, _host_id, _data), do: state
-
-  defp put_host(state, nil, _data), do: state
-
-  defp put_host(state, host_id, data) do
-    known =
-      Map.get(state.hosts, host_id, %{
-        friendly_name: nil,
-        labels: %{},
-        uptime_seconds: nil,
-        version: nil
-      })
-
-    host = %{
-      known
-      | friendly_name: data["friendly_name"] || known.friendly_name,
-        labels: data["labels"] || known.labels,
-        uptime_seconds: data["uptime_seconds"] || known.uptime_seconds,
-        version: data["version"] || known.version
-    }
-
-    put_in(state.hosts[host_id], host)
-  end
-
-  defp describe_actor(state, pk, fields) do
-    actor =
-      Map.get(state.actors, pk, %{
-        name: nil,
-        image_ref: nil,
-        revision: nil,
-        count: 0,
-        instances: %{}
-      })
-
-    fields = Map.reject(fields, fn {_, v} -> is_nil(v) end)
-    put_in(state.actors[pk], Map.merge(actor, fields))
-  end
-
-  defp put_instance(state, pk, instance_id, host_id, annotations) do
-    state = describe_actor(state, pk, %{})
-    actor = state.actors[pk]
-
-    instances =
-      Map.put(actor.instances, instance_id, %{host_id: host_id, annotations: annotations})
-
-    put_in(state.actors[pk], %{actor | instances: instances, count: map_size(instances)})
-  end
-
-  defp put_link(state, link),
-    do: put_in(state.links[{link.actor_id, link.contract_id, link.link_name}], link)
 end

@@ -20,6 +20,11 @@ defmodule Wasmhost.Native do
 
   defp not_loaded, do: :erlang.nif_error(:nif_not_loaded)
 
+  def error_kinds, do: not_loaded()
+  def observer_connect(_url, _options), do: not_loaded()
+  def observer_for_host(_host, _options), do: not_loaded()
+  def observer_snapshot(_observer), do: not_loaded()
+  def observer_subscribe(_observer, _pid), do: not_loaded()
   def host_start(_opts), do: not_loaded()
   def host_stop(_host), do: not_loaded()
   def host_stopped(_host), do: not_loaded()

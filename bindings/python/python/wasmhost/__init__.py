@@ -14,6 +14,7 @@ from . import _native, http, msgpack
 from ._host import Actor, ActorSource, CapabilityHandler, Events, Host, Payload, PolicyCallback, Provider, ProviderSource
 from ._native import VERSION as __version__
 from ._native import CapabilityCall, Subscription, flush_logs
+from ._observer import Changes, LatticeObserver
 from ._types import ActorInstance, Claims, Event, Link, PolicyRequest
 from .errors import (
     ActorNotFound,
@@ -42,6 +43,8 @@ __all__ = [
     "Claims",
     "Event",
     "Events",
+    "Changes",
+    "LatticeObserver",
     "Link",
     "Payload",
     "PolicyCallback",

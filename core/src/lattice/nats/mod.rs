@@ -43,7 +43,7 @@ const CONNECT_WAIT: Duration = Duration::from_secs(3);
 /// Pause between attempts of a bucket write while NATS does not answer.
 const WRITE_RETRY: Duration = Duration::from_secs(1);
 /// Longest wait for queued events and the final flush when the host stops.
-const SHUTDOWN_WAIT: Duration = Duration::from_secs(2);
+pub(super) const SHUTDOWN_WAIT: Duration = Duration::from_secs(2);
 
 pub(crate) fn transport_error(message: impl Into<String>) -> Error {
     Error::new(ErrorKind::Transport, message)

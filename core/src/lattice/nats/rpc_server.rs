@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use async_nats::{Client, Message};
 use futures::StreamExt;
-use tokio::sync::Mutex;
+use tokio::sync::{oneshot, Mutex};
 use tokio::task::JoinHandle;
 use wasmhost_protocol::rpc::{Invocation, InvocationResponse};
 use wasmhost_protocol::subjects;
 
-use super::transport_error;
+use super::{transport_error, SHUTDOWN_WAIT};
 use crate::lattice::HostPort;
 use crate::Result;
 use wasmhost_nats::ChunkStore;
@@ -20,12 +20,18 @@ use wasmhost_nats::ChunkStore;
 /// The reply to bytes that are not an invocation (the OTP host's text).
 pub(crate) const UNDECODABLE: &str = "Failed to deserialize msgpack invocation";
 
+/// One actor's subscription: a signal that starts its drain, and the task that answers it.
+struct Serving {
+    drain: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
 pub(crate) struct RpcServer {
     rpc: Client,
     chunks: Arc<ChunkStore>,
     lattice: String,
     port: Arc<dyn HostPort>,
-    serving: Mutex<HashMap<String, JoinHandle<()>>>,
+    serving: Mutex<HashMap<String, Serving>>,
 }
 
 impl RpcServer {
@@ -57,35 +63,74 @@ impl RpcServer {
             .await
             .map_err(|e| transport_error(format!("cannot subscribe to {subject}: {e}")))?;
         let (rpc, chunks, port) = (self.rpc.clone(), self.chunks.clone(), self.port.clone());
+        let (drain, mut drain_requested) = oneshot::channel();
         let task = tokio::spawn(async move {
-            while let Some(message) = subscription.next().await {
+            let mut draining = false;
+            loop {
+                let message = tokio::select! {
+                    message = subscription.next() => message,
+                    _ = &mut drain_requested, if !draining => {
+                        draining = true;
+                        // Unsubscribes and ends the stream once the server confirms; calls the
+                        // server routed here before that are still answered (with "not running").
+                        if subscription.drain().await.is_err() {
+                            break;
+                        }
+                        continue;
+                    }
+                };
+                let Some(message) = message else { break };
                 // Calls run concurrently; the actor's instance pool bounds the parallelism.
                 tokio::spawn(answer(rpc.clone(), chunks.clone(), port.clone(), message));
             }
         });
-        serving.insert(public_key.to_string(), task);
+        serving.insert(public_key.to_string(), Serving { drain, task });
         Ok(())
     }
 
-    /// Drops the actor's subscription (ending the task drops the subscriber, which unsubscribes).
+    /// Unsubscribes the actor and waits until the server has confirmed it, so that a call sent
+    /// after the actor stopped meets "no responders" instead of a subscription that drops it.
     pub(crate) async fn stop_serving(&self, public_key: &str) {
-        if let Some(task) = self.serving.lock().await.remove(public_key) {
-            task.abort();
+        let serving = self.serving.lock().await.remove(public_key);
+        if let Some(serving) = serving {
+            drain(serving, self.connected()).await;
         }
     }
 
     /// Drops every subscription without waiting (for `Drop`).
     pub(crate) fn abort_all(&mut self) {
-        for (_, task) in self.serving.get_mut().drain() {
-            task.abort();
+        for (_, serving) in self.serving.get_mut().drain() {
+            serving.task.abort();
         }
     }
 
-    /// Drops every subscription.
+    /// Unsubscribes every actor, waiting for the server's confirmations.
     pub(crate) async fn stop_all(&self) {
-        for (_, task) in self.serving.lock().await.drain() {
-            task.abort();
-        }
+        let all: Vec<Serving> = self.serving.lock().await.drain().map(|(_, s)| s).collect();
+        let connected = self.connected();
+        futures::future::join_all(all.into_iter().map(|s| drain(s, connected))).await;
+    }
+
+    /// Without a connection no confirmation can come: the subscriptions are just dropped (the
+    /// server forgets them with the connection).
+    fn connected(&self) -> bool {
+        self.rpc.connection_state() == async_nats::connection::State::Connected
+    }
+}
+
+async fn drain(serving: Serving, connected: bool) {
+    let Serving { drain, mut task } = serving;
+    if !connected {
+        task.abort();
+        return;
+    }
+    let _ = drain.send(());
+    if tokio::time::timeout(SHUTDOWN_WAIT, &mut task)
+        .await
+        .is_err()
+    {
+        tracing::warn!("an actor's unsubscription was not confirmed in time");
+        task.abort();
     }
 }
 

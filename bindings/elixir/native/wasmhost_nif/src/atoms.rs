@@ -8,6 +8,7 @@ rustler::atoms! {
     file,
     reference,
     wasmhost_event,
+    wasmhost_lattice_change,
     wasmhost_host_call,
     wasmhost_policy,
 }

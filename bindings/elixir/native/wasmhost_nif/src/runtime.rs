@@ -5,6 +5,10 @@ use std::sync::OnceLock;
 
 use wasmhost::{Error, ErrorKind};
 
+/// Stack of each runtime worker: room for wasmtime's compiler and guest stacks (`max_wasm_stack`
+/// is 512 KiB) and the host's deepest futures.
+const WORKER_STACK_BYTES: usize = 8 << 20;
+
 static RUNTIME: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
 
 /// The shared runtime, built on first use; an error if the OS refused to start its threads.
@@ -13,6 +17,7 @@ pub(crate) fn runtime() -> Result<&'static tokio::runtime::Runtime, Error> {
         .get_or_init(|| {
             tokio::runtime::Builder::new_multi_thread()
                 .thread_name("wasmhost-nif")
+                .thread_stack_size(WORKER_STACK_BYTES)
                 .enable_all()
                 .build()
                 .map_err(|e| e.to_string())
@@ -26,16 +31,26 @@ pub(crate) fn runtime() -> Result<&'static tokio::runtime::Runtime, Error> {
         })
 }
 
-/// Drives `fut` to completion on the calling dirty-scheduler thread, inside the shared runtime's
-/// context (its timers, I/O and worker threads serve the tasks `fut` spawns). Running it here
-/// rather than handing it to a worker saves two cross-thread wake-ups per call; the one thing a
-/// BEAM thread may not do, sending with `OwnedEnv`, is done on a worker (see `capability.rs`).
+/// Runs `fut` on a runtime worker and blocks the calling dirty-scheduler thread until it is done.
+/// Not driven here: a dirty scheduler's stack is the VM's `+sssdio` (320 KiB by default), too
+/// small for compiling a module or running a guest (the VM died with SIGSEGV), and its size is a
+/// boot flag an embedding application may not control. A worker panic comes back as an error.
 /// Only for NIFs scheduled `DirtyIo`: a normal scheduler must never block.
 pub(crate) fn run<F, T>(fut: F) -> Result<T, Error>
 where
-    F: Future<Output = Result<T, Error>>,
+    F: Future<Output = Result<T, Error>> + Send + 'static,
+    T: Send + 'static,
 {
-    runtime()?.block_on(fut)
+    let (done, outcome) = tokio::sync::oneshot::channel();
+    runtime()?.spawn(async move {
+        let _ = done.send(fut.await);
+    });
+    outcome.blocking_recv().unwrap_or_else(|_| {
+        Err(Error::new(
+            ErrorKind::Internal,
+            "a wasmhost call failed inside the runtime (it panicked); the host keeps running",
+        ))
+    })
 }
 
 /// Sends a message built by `build` to `pid` from a runtime worker thread (the VM refuses

@@ -9,6 +9,15 @@ use wasmhost::{ActorInfo, Error, ProviderInfo};
 use crate::atoms;
 
 /// `{:ok, value}` or `{:error, {kind, message}}` with `kind` one of the core's `ErrorKind` names.
+/// Every core error kind as the atom the NIFs return (tests compare it with `Wasmhost.Error.kinds/0`).
+#[rustler::nif]
+fn error_kinds(env: Env<'_>) -> Vec<Atom> {
+    wasmhost::ErrorKind::ALL
+        .iter()
+        .filter_map(|kind| Atom::from_str(env, kind.as_str()).ok())
+        .collect()
+}
+
 pub(crate) fn result<'a, T: Encoder>(env: Env<'a>, result: Result<T, Error>) -> Term<'a> {
     match result {
         Ok(value) => (atoms::ok(), value).encode(env),
