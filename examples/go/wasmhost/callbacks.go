@@ -39,6 +39,26 @@ func goOnEvent(handle C.uintptr_t, eventJSON *C.char, n C.size_t) {
 	}
 }
 
+//export goOnChange
+func goOnChange(handle C.uintptr_t, changeJSON *C.char, n C.size_t) {
+	sink := cgo.Handle(handle).Value().(*changeSink)
+	raw := C.GoBytes(unsafe.Pointer(changeJSON), C.int(n))
+	var change Change
+	if json.Unmarshal(raw, &change) != nil {
+		return
+	}
+	change.Raw = raw
+	select {
+	case sink.changes <- change:
+		return
+	default:
+	}
+	select {
+	case sink.changes <- change:
+	case <-sink.done:
+	}
+}
+
 //export goOnCallDone
 func goOnCallDone(handle C.uintptr_t, result C.int, reply *C.uint8_t, n C.size_t, message *C.char) {
 	out := cgo.Handle(handle).Value().(chan CallResult)

@@ -8,6 +8,8 @@ static void free_handle(void *user_data) { goDeleteHandle((uintptr_t)user_data);
 
 static void on_event(void *user_data, const char *json, size_t len) { goOnEvent((uintptr_t)user_data, (char *)json, len); }
 
+static void on_change(void *user_data, const char *json, size_t len) { goOnChange((uintptr_t)user_data, (char *)json, len); }
+
 static void on_call_done(void *user_data, wasmhost_result_t result, const uint8_t *reply, size_t reply_len,
                          const wasmhost_error_t *error) {
     goOnCallDone((uintptr_t)user_data, (int)result, (uint8_t *)reply, reply_len, (char *)wasmhost_error_message(error));
@@ -38,4 +40,9 @@ enum wasmhost_result_t go_capability_register(const wasmhost_host_t *host, const
 
 enum wasmhost_result_t go_policy_set(const wasmhost_host_t *host, uintptr_t handle, wasmhost_error_t **err) {
     return wasmhost_policy_set(host, on_policy, (void *)handle, free_handle, err);
+}
+
+enum wasmhost_result_t go_observer_subscribe(const wasmhost_observer_t *observer, uintptr_t handle, char **snapshot_json,
+                                             wasmhost_subscription_t **out, wasmhost_error_t **err) {
+    return wasmhost_observer_subscribe(observer, on_change, (void *)handle, free_handle, snapshot_json, out, err);
 }

@@ -14,5 +14,7 @@ enum wasmhost_result_t go_call_async(const wasmhost_host_t *host, const char *ac
 enum wasmhost_result_t go_capability_register(const wasmhost_host_t *host, const char *contract, const char *link, uintptr_t handle,
                                          wasmhost_error_t **err);
 enum wasmhost_result_t go_policy_set(const wasmhost_host_t *host, uintptr_t handle, wasmhost_error_t **err);
+enum wasmhost_result_t go_observer_subscribe(const wasmhost_observer_t *observer, uintptr_t handle, char **snapshot_json,
+                                             wasmhost_subscription_t **out, wasmhost_error_t **err);
 
 #endif

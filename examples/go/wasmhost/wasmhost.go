@@ -40,6 +40,22 @@ const (
 	WouldDeadlock Kind = "would_deadlock"
 )
 
+// Kinds lists every kind this package names, in the order of the C result codes.
+var Kinds = []Kind{NotFound, InvalidInput, Claims, Denied, Timeout, Transport, Runtime, Stopped, Internal, WouldDeadlock}
+
+// LibraryKinds lists the kinds libwasmhost reports (the names of result codes 1 up to the first
+// unknown one): a test checks that Kinds covers them, so a kind added in the library is noticed.
+func LibraryKinds() []Kind {
+	var kinds []Kind
+	for code := 1; ; code++ {
+		name := C.GoString(C.wasmhost_result_name(C.int32_t(code)))
+		if name == "unknown" {
+			return kinds
+		}
+		kinds = append(kinds, Kind(name))
+	}
+}
+
 // Error is a failure reported by libwasmhost.
 type Error struct {
 	Kind    Kind

@@ -185,6 +185,18 @@ func TestPolicyCanDenyCalls(t *testing.T) {
 	}
 }
 
+func TestEveryLibraryErrorKindIsNamed(t *testing.T) {
+	library := wasmhost.LibraryKinds()
+	if len(library) != len(wasmhost.Kinds) {
+		t.Fatalf("library kinds %v, Go kinds %v", library, wasmhost.Kinds)
+	}
+	for i, kind := range library {
+		if wasmhost.Kinds[i] != kind {
+			t.Fatalf("code %d is %q in the library, %q in Go", i+1, kind, wasmhost.Kinds[i])
+		}
+	}
+}
+
 func TestLinksLabelsInventory(t *testing.T) {
 	host := start(t)
 	startActor(t, host, "echo", 1)
