@@ -2,6 +2,11 @@ package wasmhost_test
 
 import (
 	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -78,5 +83,99 @@ func TestObserverFollowsTheHostsLattice(t *testing.T) {
 	}
 	if err := obs.Close(); !errors.Is(err, &wasmhost.Error{Kind: wasmhost.Stopped}) {
 		t.Fatalf("second close: %v", err)
+	}
+}
+
+// startNATS runs nats-server -js on a free loopback port (stopped at the end of the test) and
+// returns its URL. The binary comes from PATH or the repository's .venv (scripts/setup.sh).
+func startNATS(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("nats-server")
+	if err != nil {
+		bin = filepath.Join("..", "..", "..", ".venv", "bin", "nats-server")
+		if _, err := os.Stat(bin); err != nil {
+			t.Fatalf("nats-server is not installed (scripts/setup.sh puts it in .venv/bin)")
+		}
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	cmd := exec.Command(bin, "-js", "-a", "127.0.0.1", "-p", fmt.Sprint(port), "-sd", t.TempDir())
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	for i := 0; i < 100; i++ {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return "nats://" + addr
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("nats-server did not listen on %s", addr)
+	return ""
+}
+
+func TestObserverOverNATSSeesEveryHost(t *testing.T) {
+	url := startNATS(t)
+	lattice := fmt.Sprintf("go-observer-%d", time.Now().UnixNano())
+	hosts := make([]*wasmhost.Host, 2)
+	for i := range hosts {
+		host, err := wasmhost.Start(&wasmhost.Config{Lattice: lattice, NatsURL: url, Labels: map[string]string{"n": fmt.Sprint(i)}})
+		if err != nil {
+			t.Fatalf("start host %d: %v", i, err)
+		}
+		t.Cleanup(func() { _ = host.Close() })
+		hosts[i] = host
+	}
+	options := map[string]interface{}{"lattice": lattice, "ping_timeout_ms": 500}
+	obs, err := wasmhost.ObserveNATS(url, options)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer obs.Close()
+	fromHost, err := wasmhost.ObserveHost(hosts[0], map[string]interface{}{"ping_timeout_ms": 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fromHost.Close()
+	snap, changes, err := fromHost.Watch()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snap.Hosts) != 2 {
+		t.Fatalf("the host's observer sees %d hosts: %+v", len(snap.Hosts), snap)
+	}
+
+	// An actor on the second host shows up in the first host's observer and in the NATS one.
+	startActor(t, hosts[1], "echo", 2)
+	nextChange(t, changes, "actor_added")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		now, err := obs.Snapshot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		instances := 0
+		for _, h := range now.Hosts {
+			if h.ID == hosts[1].ID() {
+				for _, a := range h.Actors {
+					if a.PublicKey == echoKey {
+						instances = len(a.Instances)
+					}
+				}
+			}
+		}
+		if len(now.Hosts) == 2 && instances == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the NATS observer never saw echo x2 on host %s: %+v", hosts[1].ID(), now)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
