@@ -26,17 +26,7 @@ func goOnEvent(handle C.uintptr_t, eventJSON *C.char, n C.size_t) {
 	if json.Unmarshal(C.GoBytes(unsafe.Pointer(eventJSON), C.int(n)), &ev) != nil {
 		return
 	}
-	// Deliver while there is room; only when the reader is behind and the host is closing is an
-	// event dropped (a select with both cases ready would pick at random).
-	select {
-	case sink.events <- ev:
-		return
-	default:
-	}
-	select {
-	case sink.events <- ev:
-	case <-sink.done:
-	}
+	deliver(sink.events, sink.done, ev)
 }
 
 //export goOnChange
@@ -48,14 +38,20 @@ func goOnChange(handle C.uintptr_t, changeJSON *C.char, n C.size_t) {
 		return
 	}
 	change.Raw = raw
+	deliver(sink.changes, sink.done, change)
+}
+
+// deliver sends v while there is room, else waits for the reader; only when the reader is behind
+// and its owner is closing (done) is v dropped (a select with both cases ready would pick at random).
+func deliver[T any](ch chan<- T, done <-chan struct{}, v T) {
 	select {
-	case sink.changes <- change:
+	case ch <- v:
 		return
 	default:
 	}
 	select {
-	case sink.changes <- change:
-	case <-sink.done:
+	case ch <- v:
+	case <-done:
 	}
 }
 

@@ -7,13 +7,13 @@ import json
 import logging
 import os
 from types import TracebackType
-from typing import Any, AsyncIterator, Awaitable, Callable, Dict, Iterator, List, Mapping, Optional, Type, Union
+from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Type, Union
 
 from . import _native
 from ._callbacks import adapt, as_bytes
+from ._streams import JsonStream
 from ._types import ActorInstance, Claims, Event, Link, PolicyRequest
 from .errors import HostStopped
-from .errors import TimeoutError as WasmhostTimeoutError
 
 #: Where an actor comes from: the module bytes, a file path, or an OCI reference.
 ActorSource = Union[bytes, bytearray, memoryview, str, "os.PathLike[str]"]
@@ -125,44 +125,16 @@ class Provider:
         return f"Provider(public_key={self.public_key!r}, link_name={self.link_name!r}, contract_id={self.contract_id!r}, pid={self.pid})"
 
 
-class Events:
+class Events(JsonStream[Event]):
     """A stream of lattice events, read with ``for``, ``async for`` or ``get(timeout)``.
 
     It starts with the first event published after it was created and ends when the host stops.
     """
 
     def __init__(self, native: _native.EventStream) -> None:
-        self._native = native
+        super().__init__(native)
 
-    def get(self, timeout: Optional[float] = None) -> Optional[Event]:
-        """The next event, ``None`` at the end; raises ``wasmhost.TimeoutError`` after ``timeout`` s."""
-        try:
-            text = self._native.next(timeout)
-        except WasmhostTimeoutError:
-            raise
-        except TimeoutError as e:
-            raise WasmhostTimeoutError(str(e)) from None
-        return None if text is None else Event._from_json(text)
-
-    def __iter__(self) -> Iterator[Event]:
-        return self
-
-    def __next__(self) -> Event:
-        event = self.get()
-        if event is None:
-            raise StopIteration
-        return event
-
-    def __aiter__(self) -> AsyncIterator[Event]:
-        return self
-
-    async def __anext__(self) -> Event:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Optional[str]] = loop.create_future()
-        self._native.next_async(loop, future)
-        text = await future
-        if text is None:
-            raise StopAsyncIteration
+    def _parse(self, text: str) -> Event:
         return Event._from_json(text)
 
 

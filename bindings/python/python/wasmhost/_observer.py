@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from typing import Any, AsyncIterator, Callable, Dict, Iterator, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 from . import _native
 from ._host import Host
+from ._streams import JsonStream
 from .errors import TimeoutError as WasmhostTimeoutError
 
 Snapshot = Dict[str, Any]
@@ -27,7 +28,7 @@ def _options(lattice: Optional[str], options: Dict[str, Any]) -> str:
     return json.dumps(merged)
 
 
-class Changes:
+class Changes(JsonStream[Change]):
     """The changes of a picture, read with ``for``, ``async for`` or ``get(timeout)``.
 
     Each change is a dict with ``seq``, ``kind`` (``host_added``, ``actor_scaled``, ``link_set``,
@@ -35,37 +36,9 @@ class Changes:
     """
 
     def __init__(self, native: _native.ChangeStream) -> None:
-        self._native = native
+        super().__init__(native)
 
-    def get(self, timeout: Optional[float] = None) -> Optional[Change]:
-        """The next change, ``None`` at the end; ``wasmhost.TimeoutError`` after ``timeout`` s."""
-        try:
-            text = self._native.next(timeout)
-        except WasmhostTimeoutError:
-            raise
-        except TimeoutError as e:
-            raise WasmhostTimeoutError(str(e)) from None
-        return None if text is None else json.loads(text)
-
-    def __iter__(self) -> Iterator[Change]:
-        return self
-
-    def __next__(self) -> Change:
-        change = self.get()
-        if change is None:
-            raise StopIteration
-        return change
-
-    def __aiter__(self) -> AsyncIterator[Change]:
-        return self
-
-    async def __anext__(self) -> Change:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Optional[str]] = loop.create_future()
-        self._native.next_async(loop, future)
-        text = await future
-        if text is None:
-            raise StopAsyncIteration
+    def _parse(self, text: str) -> Change:
         change: Change = json.loads(text)
         return change
 

@@ -22,7 +22,7 @@ pub(crate) const UNDECODABLE: &str = "Failed to deserialize msgpack invocation";
 
 /// One actor's subscription: a signal that starts its drain, and the task that answers it.
 struct Serving {
-    drain: oneshot::Sender<()>,
+    drain_signal: oneshot::Sender<()>,
     task: JoinHandle<()>,
 }
 
@@ -63,7 +63,7 @@ impl RpcServer {
             .await
             .map_err(|e| transport_error(format!("cannot subscribe to {subject}: {e}")))?;
         let (rpc, chunks, port) = (self.rpc.clone(), self.chunks.clone(), self.port.clone());
-        let (drain, mut drain_requested) = oneshot::channel();
+        let (drain_signal, mut drain_requested) = oneshot::channel();
         let task = tokio::spawn(async move {
             let mut draining = false;
             loop {
@@ -84,7 +84,7 @@ impl RpcServer {
                 tokio::spawn(answer(rpc.clone(), chunks.clone(), port.clone(), message));
             }
         });
-        serving.insert(public_key.to_string(), Serving { drain, task });
+        serving.insert(public_key.to_string(), Serving { drain_signal, task });
         Ok(())
     }
 
@@ -119,12 +119,15 @@ impl RpcServer {
 }
 
 async fn drain(serving: Serving, connected: bool) {
-    let Serving { drain, mut task } = serving;
+    let Serving {
+        drain_signal,
+        mut task,
+    } = serving;
     if !connected {
         task.abort();
         return;
     }
-    let _ = drain.send(());
+    let _ = drain_signal.send(());
     if tokio::time::timeout(SHUTDOWN_WAIT, &mut task)
         .await
         .is_err()

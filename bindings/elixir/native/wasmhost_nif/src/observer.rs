@@ -89,7 +89,7 @@ fn observer_subscribe<'a>(
         rt.spawn(async move {
             let mut msg_env = OwnedEnv::new();
             while let Some(change) = changes.next().await {
-                let json = serde_json::from_str(&change.to_json()).unwrap_or_default();
+                let json = serde_json::to_value(&*change).unwrap_or_default();
                 let sent = msg_env.send_and_clear(&pid, |env| {
                     (atoms::wasmhost_lattice_change(), Json(json)).encode(env)
                 });

@@ -8,7 +8,6 @@ use wasmhost::{ActorInfo, Error, ProviderInfo};
 
 use crate::atoms;
 
-/// `{:ok, value}` or `{:error, {kind, message}}` with `kind` one of the core's `ErrorKind` names.
 /// Every core error kind as the atom the NIFs return (tests compare it with `Wasmhost.Error.kinds/0`).
 #[rustler::nif]
 fn error_kinds(env: Env<'_>) -> Vec<Atom> {
@@ -18,6 +17,7 @@ fn error_kinds(env: Env<'_>) -> Vec<Atom> {
         .collect()
 }
 
+/// `{:ok, value}` or `{:error, {kind, message}}` with `kind` one of the core's `ErrorKind` names.
 pub(crate) fn result<'a, T: Encoder>(env: Env<'a>, result: Result<T, Error>) -> Term<'a> {
     match result {
         Ok(value) => (atoms::ok(), value).encode(env),
